@@ -1,0 +1,5 @@
+package wsa
+
+var errnoText = map[Errno]string{}
+
+var errnoName = map[Errno]string{}
