@@ -1,0 +1,67 @@
+package ws2
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportRules checks the layering of DESIGN.md with go list -deps: each
+// package may depend only on the layers below it, and gVisor types never
+// reach the api.
+func TestImportRules(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not found")
+	}
+	const mod = "github.com/ws2go/ws2"
+	const gvisor = "gvisor.dev/gvisor"
+	rules := []struct {
+		pkg       string
+		forbidden []string // import path prefixes
+		allowOnly []string // if set, every non-std dependency must have one of these prefixes
+	}{
+		{pkg: "wsa", allowOnly: []string{mod + "/wsa"}},
+		{pkg: "provider", allowOnly: []string{mod + "/wsa", mod + "/provider"},
+			forbidden: []string{mod + "/provider/"}},
+		{pkg: "provider/providertest", allowOnly: []string{mod + "/wsa", mod + "/provider"},
+			forbidden: []string{mod + "/provider/netstack", mod + "/api"}},
+		{pkg: "api", allowOnly: []string{mod + "/wsa", mod + "/provider", mod + "/api"},
+			forbidden: []string{mod + "/provider/", gvisor, mod + "/stack", mod + "/tun"}},
+		{pkg: "provider/netstack", forbidden: []string{mod + "/api"}},
+		{pkg: "stack", forbidden: []string{mod + "/wsa", mod + "/provider", mod + "/api"}},
+		{pkg: "tun", forbidden: []string{mod + "/stack", mod + "/provider", mod + "/api", mod + "/wsa"}},
+		{pkg: "cmd/ws2d", forbidden: []string{mod + "/bench", mod + "/integration"}},
+	}
+	for _, r := range rules {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./"+r.pkg).CombinedOutput()
+		if err != nil {
+			if strings.Contains(string(out), "matched no packages") || strings.Contains(string(out), "no Go files") || strings.Contains(string(out), "directory not found") {
+				t.Logf("%s: not present yet", r.pkg)
+				continue
+			}
+			t.Fatalf("go list %s: %v\n%s", r.pkg, err, out)
+		}
+		self := mod + "/" + r.pkg
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == self {
+				continue
+			}
+			for _, f := range r.forbidden {
+				if strings.HasPrefix(dep, f) {
+					t.Errorf("%s imports %s (forbidden: %s)", r.pkg, dep, f)
+				}
+			}
+			if r.allowOnly != nil {
+				ok := false
+				for _, a := range r.allowOnly {
+					if strings.HasPrefix(dep, a) {
+						ok = true
+					}
+				}
+				if !ok {
+					t.Errorf("%s imports %s (allowed: %v)", r.pkg, dep, r.allowOnly)
+				}
+			}
+		}
+	}
+}
