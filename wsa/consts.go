@@ -98,8 +98,8 @@ const (
 	SOCK_SEQPACKET = 5
 )
 
-// FROM_PROTOCOL_INFO, given as af, type or protocol to WSASocket, means "take
-// the value from the WSAPROTOCOL_INFO" (spec §3.9).
+// FROM_PROTOCOL_INFO is the af, type or protocol argument of WSASocket that
+// means "take the value from the WSAPROTOCOL_INFO" (spec §3.9).
 const FROM_PROTOCOL_INFO = -1
 
 // IP protocols (ws2def.h IPPROTO enum, spec §6.3). IPPROTO_IP and
@@ -478,7 +478,7 @@ const (
 	INET6_ADDRSTRLEN   = 65
 )
 
-// SOMAXCONN_HINT(b) is the listen backlog that asks for b entries exactly
+// SOMAXCONN_HINT returns the listen backlog that asks for b entries exactly
 // (clamped by the provider to [200, 65535] on Windows): -b.
 func SOMAXCONN_HINT(b int32) int32 { return -b }
 
@@ -790,7 +790,7 @@ func makelong(lo, hi uint32) uint32 { return lo&0xffff | (hi&0xffff)<<16 }
 
 // WSAMAKESELECTREPLY builds the lParam of a WSAAsyncSelect message:
 // MAKELONG(event, error). Only the low 16 bits of each argument are used.
-func WSAMAKESELECTREPLY(event, error uint32) uint32 { return makelong(event, error) }
+func WSAMAKESELECTREPLY(event, errcode uint32) uint32 { return makelong(event, errcode) }
 
 // WSAGETSELECTEVENT returns the FD_* event of a WSAAsyncSelect lParam
 // (LOWORD).
@@ -802,7 +802,7 @@ func WSAGETSELECTERROR(lParam uint32) uint16 { return uint16(lParam >> 16) }
 
 // WSAMAKEASYNCREPLY builds the lParam of a WSAAsyncGetXByY reply:
 // MAKELONG(buflen, error). Only the low 16 bits of each argument are used.
-func WSAMAKEASYNCREPLY(buflen, error uint32) uint32 { return makelong(buflen, error) }
+func WSAMAKEASYNCREPLY(buflen, errcode uint32) uint32 { return makelong(buflen, errcode) }
 
 // WSAGETASYNCBUFLEN returns the buffer length of a WSAAsyncGetXByY lParam
 // (LOWORD).
