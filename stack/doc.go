@@ -1,0 +1,27 @@
+// Package stack builds one gVisor netstack instance — the userspace TCP/IP
+// host that ws2's base transport provider runs on — and attaches its NICs.
+//
+// [New] creates a [Stack] with IPv4, IPv6, TCP, UDP, ICMPv4 and ICMPv6
+// (raw endpoints enabled), with the TCP knobs of [Options] applied: SACK
+// and receive-buffer auto-tuning on, configurable buffer ranges and
+// congestion control. NICs come in three kinds:
+//
+//   - [Stack.AddLoopback]: an in-process loopback (127.0.0.1/8 and ::1).
+//   - [Pipe]: a point-to-point in-memory link between two Stacks. A packet
+//     written on one side is delivered to the other in the writer's
+//     goroutine, with no queue and no copy of the payload.
+//   - [Stack.AddTUN]: a NIC over a Linux TUN device (package tun), read in
+//     batches by one goroutine per NIC.
+//
+// Any NIC can carry a pcap capture ([NICConfig].Pcap, gVisor's sniffer).
+// Importing this package sets gVisor's sniffer.LogPackets to 0, so that a
+// capture does not also log every packet as text to stderr.
+//
+// Layering: stack imports tun and gVisor only; never wsa, provider or api.
+// Only provider/netstack (and tests, benchmarks, cmd) use [Stack.GVisor] to
+// reach gVisor itself; gVisor types appear in this package's API only as
+// tcpip.NICID and the *stack.Stack returned by GVisor.
+//
+// Errors from gVisor are returned as *[Error], which keeps the tcpip.Error
+// value so that callers can switch on its concrete type.
+package stack
