@@ -1,0 +1,180 @@
+package api
+
+import "github.com/ws2go/ws2/wsa"
+
+// Send is send: the bytes sent.
+func (s *Session) Send(h wsa.Socket, buf []byte, flags int32) (int32, error) {
+	inst, so, p, err := s.sock(h)
+	if err != nil {
+		return 0, err
+	}
+	defer so.gate.leave()
+	n, err := p.procs.WSPSend(h, [][]byte{buf}, uint32(flags), nil, nil, &inst.tid)
+	if err != nil {
+		return 0, providerErr(err)
+	}
+	return int32(n), nil
+}
+
+// Recv is recv: the bytes received; 0 with a nil error is a graceful close
+// (stream) or an empty datagram.
+func (s *Session) Recv(h wsa.Socket, buf []byte, flags int32) (int32, error) {
+	inst, so, p, err := s.sock(h)
+	if err != nil {
+		return 0, err
+	}
+	defer so.gate.leave()
+	f := uint32(flags)
+	n, err := p.procs.WSPRecv(h, [][]byte{buf}, &f, nil, nil, &inst.tid)
+	if err != nil {
+		return 0, providerErr(err)
+	}
+	return int32(n), nil
+}
+
+// Sendto is sendto. to may be nil on a connected socket (C: a NULL to).
+func (s *Session) Sendto(h wsa.Socket, buf []byte, flags int32, to wsa.Sockaddr) (int32, error) {
+	inst, so, p, err := s.sock(h)
+	if err != nil {
+		return 0, err
+	}
+	defer so.gate.leave()
+	if err := checkSockaddr(to, true); err != nil {
+		return 0, err
+	}
+	n, err := p.procs.WSPSendTo(h, [][]byte{buf}, uint32(flags), to, nil, nil, &inst.tid)
+	if err != nil {
+		return 0, providerErr(err)
+	}
+	return int32(n), nil
+}
+
+// Recvfrom is recvfrom: the bytes received and the source address (nil if
+// the provider reports none, as for a connected stream socket).
+func (s *Session) Recvfrom(h wsa.Socket, buf []byte, flags int32) (int32, wsa.Sockaddr, error) {
+	inst, so, p, err := s.sock(h)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer so.gate.leave()
+	f := uint32(flags)
+	var from wsa.Sockaddr
+	n, err := p.procs.WSPRecvFrom(h, [][]byte{buf}, &f, &from, nil, nil, &inst.tid)
+	if err != nil {
+		return 0, nil, providerErr(err)
+	}
+	return int32(n), from, nil
+}
+
+// WSASend is WSASend. The count goes through sent, which may be nil only
+// for an overlapped call (else WSAEFAULT); it is set when the call completes
+// at once. An overlapped call that completes later returns WSA_IO_PENDING;
+// its result arrives through overlapped (and croutine, queued to the
+// Session's APC queue).
+func (s *Session) WSASend(h wsa.Socket, bufs [][]byte, sent *uint32, flags uint32, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
+	inst, so, p, err := s.sock(h)
+	if err != nil {
+		return err
+	}
+	defer so.gate.leave()
+	if sent == nil && overlapped == nil {
+		return wsa.WSAEFAULT
+	}
+	n, err := p.procs.WSPSend(h, bufs, flags, overlapped, croutine, &inst.tid)
+	if err != nil {
+		return providerErr(err)
+	}
+	if sent != nil {
+		*sent = n
+	}
+	return nil
+}
+
+// WSARecv is WSARecv. flags is in/out (MSG_PEEK, MSG_OOB, MSG_WAITALL,
+// MSG_PUSH_IMMEDIATE in; MSG_PARTIAL out) and must not be nil (WSAEFAULT);
+// recvd as in WSASend.
+func (s *Session) WSARecv(h wsa.Socket, bufs [][]byte, recvd *uint32, flags *uint32, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
+	inst, so, p, err := s.sock(h)
+	if err != nil {
+		return err
+	}
+	defer so.gate.leave()
+	if flags == nil || (recvd == nil && overlapped == nil) {
+		return wsa.WSAEFAULT
+	}
+	n, err := p.procs.WSPRecv(h, bufs, flags, overlapped, croutine, &inst.tid)
+	if err != nil {
+		return providerErr(err)
+	}
+	if recvd != nil {
+		*recvd = n
+	}
+	return nil
+}
+
+// WSASendTo is WSASendTo; to may be nil on a connected socket.
+func (s *Session) WSASendTo(h wsa.Socket, bufs [][]byte, sent *uint32, flags uint32, to wsa.Sockaddr, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
+	inst, so, p, err := s.sock(h)
+	if err != nil {
+		return err
+	}
+	defer so.gate.leave()
+	if sent == nil && overlapped == nil {
+		return wsa.WSAEFAULT
+	}
+	if err := checkSockaddr(to, true); err != nil {
+		return err
+	}
+	n, err := p.procs.WSPSendTo(h, bufs, flags, to, overlapped, croutine, &inst.tid)
+	if err != nil {
+		return providerErr(err)
+	}
+	if sent != nil {
+		*sent = n
+	}
+	return nil
+}
+
+// WSARecvFrom is WSARecvFrom. from, if not nil, receives the source address;
+// for an overlapped call it is written when the operation completes, so it
+// must stay valid until then (the C lpFrom/lpFromlen rule).
+func (s *Session) WSARecvFrom(h wsa.Socket, bufs [][]byte, recvd *uint32, flags *uint32, from *wsa.Sockaddr, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
+	inst, so, p, err := s.sock(h)
+	if err != nil {
+		return err
+	}
+	defer so.gate.leave()
+	if flags == nil || (recvd == nil && overlapped == nil) {
+		return wsa.WSAEFAULT
+	}
+	n, err := p.procs.WSPRecvFrom(h, bufs, flags, from, overlapped, croutine, &inst.tid)
+	if err != nil {
+		return providerErr(err)
+	}
+	if recvd != nil {
+		*recvd = n
+	}
+	return nil
+}
+
+// WSASendDisconnect is WSASendDisconnect: shutdown(SD_SEND) plus disconnect
+// data (nil for TCP/IP, which does not support it).
+func (s *Session) WSASendDisconnect(h wsa.Socket, data []byte) error {
+	_, so, p, err := s.sock(h)
+	if err != nil {
+		return err
+	}
+	defer so.gate.leave()
+	return providerErr(p.procs.WSPSendDisconnect(h, data))
+}
+
+// WSARecvDisconnect is WSARecvDisconnect: shutdown(SD_RECEIVE) plus the
+// peer's disconnect data, written into data (nil for TCP/IP).
+func (s *Session) WSARecvDisconnect(h wsa.Socket, data []byte) error {
+	_, so, p, err := s.sock(h)
+	if err != nil {
+		return err
+	}
+	defer so.gate.leave()
+	return providerErr(p.procs.WSPRecvDisconnect(h, data))
+}
