@@ -1,0 +1,41 @@
+// Command ws2d brings a userspace Winsock host up on a Linux TUN device and
+// serves through it.
+//
+// It creates the TUN interface, attaches a gVisor TCP/IP stack to it with the
+// host's addresses, starts a Winsock session (package api) over that stack,
+// and runs services written against the Winsock calls alone. Today the one
+// service is echo (RFC 862) on TCP and UDP, over IPv4 and IPv6 for each
+// family that has an address: every byte a client sends comes back.
+//
+// Usage:
+//
+//	ws2d --tun NAME --addr CIDR [--addr CIDR]... [--kernel-addr CIDR]...
+//	     [--mtu N] [--pcap FILE] [--echo-port N]
+//
+// The flags are:
+//
+//	--tun NAME          TUN interface to create (required; at most 15 bytes)
+//	--addr CIDR         an address of the userspace host, with its prefix
+//	                    length (required; repeatable; IPv4 or IPv6)
+//	--kernel-addr CIDR  an address for the kernel's side of the TUN, so that
+//	                    programs on this machine can reach the host
+//	                    (repeatable)
+//	--mtu N             link MTU, 68..65535 (default 1500)
+//	--pcap FILE         write a pcap capture of the TUN link to FILE
+//	--echo-port N       TCP and UDP port of the echo service, 1..65535
+//	                    (default 7)
+//	--help              print the usage and exit
+//
+// Example, as root (CAP_NET_ADMIN is needed to create the device):
+//
+//	ws2d --tun ws2 --addr 192.0.2.1/24 --kernel-addr 192.0.2.2/24 &
+//	echo hello | socat -t 5 - TCP:192.0.2.1:7
+//
+// SIGTERM or SIGINT stops ws2d cleanly: the listeners and connections are
+// closed, the Winsock session is cleaned up (WSACleanup) and the TUN device
+// is removed. ws2d logs to standard error with log/slog.
+//
+// Exit status: 0 after a clean stop (or --help), 1 when the host cannot be
+// brought up or stopped (for example without CAP_NET_ADMIN, or without
+// /dev/net/tun), 2 for a bad command line.
+package main

@@ -1,0 +1,29 @@
+// Package integration holds ws2's end-to-end tests: whole paths from the
+// Winsock API down to packets and back, with real clients.
+//
+// What it tests:
+//
+//   - The ws2d binary on a real TUN device (TestWs2dEcho): it is built once,
+//     started with IPv4 and IPv6 addresses on both sides of the TUN, and
+//     real kernel-side clients (socat, and Go's net package) talk to its
+//     echo service over TCP (1 MiB of random data, compared by SHA-256) and
+//     UDP (datagrams from 1 byte to beyond the MTU); then SIGTERM must stop
+//     it with exit status 0 and remove the device.
+//   - A userspace host made in-process with ws2.NewTUN reaching kernel
+//     services through the same kind of device (TestTUNOutbound).
+//   - Two userspace hosts joined by an in-memory link (ws2.NewPipe), one
+//     echoing for the other through the api package alone (TestPipeEcho).
+//     This one needs no privileges.
+//
+// How it isolates itself: every test that needs a TUN device calls
+// internal/netns.Enter, which re-runs that test alone in a new network and
+// mount namespace (unshare --net --mount). The device, its addresses and
+// routes, and all traffic exist only in that namespace, which vanishes with
+// the test; nothing is configured in the machine's own namespace and no
+// packet is sent outside it. The IPv6 DAD setting is changed in the test's
+// namespace only. Without root, /dev/net/tun, unshare(1) or socat these
+// tests skip, or fail when WS2_REQUIRE_TUN=1 (as CI sets it).
+//
+// Every step has a timeout; waiting is done with bounded retry loops, never
+// with fixed sleeps; processes and hosts are stopped in t.Cleanup.
+package integration
