@@ -111,6 +111,7 @@ var errnoText = map[Errno]string{
 	ERROR_HOST_UNREACHABLE:      "The network location cannot be reached. For information about network troubleshooting, see Windows Help.",
 	ERROR_PORT_UNREACHABLE:      "No service is operating at the destination network endpoint on the remote system.",
 	ERROR_CONNECTION_ABORTED:    "The network connection was aborted by the local system.",
+	ERROR_NOT_FOUND:             "Element not found.",
 }
 
 // errnoName is the C name of each code. Where winsock2.h and winerror.h give
@@ -226,4 +227,5 @@ var errnoName = map[Errno]string{
 	ERROR_HOST_UNREACHABLE:      "ERROR_HOST_UNREACHABLE",
 	ERROR_PORT_UNREACHABLE:      "ERROR_PORT_UNREACHABLE",
 	ERROR_CONNECTION_ABORTED:    "ERROR_CONNECTION_ABORTED",
+	ERROR_NOT_FOUND:             "ERROR_NOT_FOUND",
 }

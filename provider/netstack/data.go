@@ -1,0 +1,421 @@
+package netstack
+
+import (
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/wsa"
+)
+
+// Flags each direction knows; anything else is WSAEINVAL ("an unknown flag
+// was specified").
+const (
+	recvFlags = wsa.MSG_OOB | wsa.MSG_PEEK | wsa.MSG_WAITALL | wsa.MSG_PUSH_IMMEDIATE | wsa.MSG_PARTIAL
+	sendFlags = wsa.MSG_OOB | wsa.MSG_DONTROUTE | wsa.MSG_PARTIAL
+)
+
+// WSPRecv is recv/WSARecv. See WSPRecvFrom.
+func (ss *session) WSPRecv(h wsa.Socket, bufs [][]byte, flags *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
+	return ss.WSPRecvFrom(h, bufs, flags, nil, ov, cr, tid)
+}
+
+// WSPRecvFrom is recvfrom/WSARecvFrom, blocking or not (overlapped calls
+// are not supported yet: TODO(io-models), WSAEOPNOTSUPP).
+//
+// Stream sockets: unconnected WSAENOTCONN; after shutdown(SD_RECEIVE)
+// WSAESHUTDOWN; 0 bytes after the peer's FIN; WSAECONNRESET after a reset.
+// MSG_PEEK copies without consuming. MSG_WAITALL completes only when the
+// buffers are full, the connection closes or fails; it is WSAEOPNOTSUPP on
+// a non-blocking socket or with MSG_PEEK or MSG_OOB. MSG_OOB is
+// WSAEOPNOTSUPP (no urgent data, see the package documentation), or
+// WSAEINVAL with SO_OOBINLINE on.
+//
+// Datagram sockets: unbound WSAEINVAL; one datagram per call; a datagram
+// larger than the buffers fills them, the rest is discarded and the call
+// returns the buffer size with WSAEMSGSIZE (MSG_PEEK applies the same rule
+// without consuming). MSG_WAITALL and MSG_OOB are WSAEOPNOTSUPP. After an
+// ICMP port unreachable on a connected socket the next receive fails
+// WSAECONNRESET, unless SIO_UDP_CONNRESET turned that off.
+//
+// The buffers are filled in order, straight from gVisor. A blocking call
+// waits for data, up to SO_RCVTIMEO on an overlapped socket
+// (WSAETIMEDOUT); closesocket from another goroutine ends it with WSAEINTR.
+// *flags is cleared on return (no MSG_PARTIAL). from, if not nil, receives
+// the source of a datagram (or the peer of a stream).
+func (ss *session) WSPRecvFrom(h wsa.Socket, bufs [][]byte, flags *uint32, from *wsa.Sockaddr, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return 0, err
+	}
+	if ov != nil {
+		return 0, wsa.WSAEOPNOTSUPP // TODO(io-models): overlapped receive.
+	}
+	var f uint32
+	if flags != nil {
+		f = *flags
+		*flags = 0
+	}
+	var n int
+	if s.stream {
+		n, err = s.recvStream(bufs, f, from)
+	} else {
+		n, err = s.recvDgram(bufs, f, from)
+	}
+	return uint32(n), err
+}
+
+func (s *socket) recvStream(bufs [][]byte, f uint32, from *wsa.Sockaddr) (int, error) {
+	if f&^recvFlags != 0 {
+		return 0, wsa.WSAEINVAL
+	}
+	s.mu.Lock()
+	oobInline, nonblocking := s.opts.oobInline, s.opts.nonblocking
+	st := s.pollConnectLocked()
+	shut, connErr, listening := s.shutRecv, s.connErr, s.listening
+	s.mu.Unlock()
+	peek, waitall := f&wsa.MSG_PEEK != 0, f&wsa.MSG_WAITALL != 0
+	switch {
+	case f&wsa.MSG_OOB != 0 && oobInline:
+		return 0, wsa.WSAEINVAL
+	case f&wsa.MSG_OOB != 0:
+		return 0, wsa.WSAEOPNOTSUPP
+	case waitall && (peek || nonblocking):
+		return 0, wsa.WSAEOPNOTSUPP
+	case listening || st != connDone:
+		return 0, wsa.WSAENOTCONN
+	case shut:
+		return 0, wsa.WSAESHUTDOWN
+	case connErr != nil:
+		return 0, connErr
+	}
+	if from != nil {
+		if fa, terr := s.endpoint().GetRemoteAddress(); terr == nil {
+			*from = fromFull(s.af, fa)
+		}
+	}
+	if bufLen(bufs) == 0 {
+		return 0, nil
+	}
+	w := &scatterWriter{bufs: bufs}
+	err := s.rd.block(nonblocking, s.rcvTimeout(), func() error {
+		return s.tryRecvStream(w, peek, waitall)
+	})
+	return w.n, err
+}
+
+// tryRecvStream is the non-blocking step of a stream receive into w:
+// WSAEWOULDBLOCK when it must wait (no data; or, with waitall, buffers not
+// yet full).
+func (s *socket) tryRecvStream(w *scatterWriter, peek, waitall bool) error {
+	s.mu.Lock()
+	ep, shut, connErr := s.ep, s.shutRecv, s.connErr
+	s.mu.Unlock()
+	if shut {
+		return wsa.WSAESHUTDOWN
+	}
+	if connErr != nil {
+		return connErr
+	}
+	for {
+		res, terr := ep.Read(w, tcpip.ReadOptions{Peek: peek})
+		if terr == nil {
+			if !peek && res.Count > 0 {
+				ep.ModerateRecvBuf(res.Count)
+			}
+			if waitall && !w.full() {
+				continue // more may be queued already, or a FIN
+			}
+			return nil
+		}
+		switch terr.(type) {
+		case *tcpip.ErrWouldBlock:
+			return wsa.WSAEWOULDBLOCK
+		case *tcpip.ErrClosedForReceive:
+			return nil // the peer's FIN: 0 bytes (or what MSG_WAITALL gathered)
+		}
+		return s.streamErr(terr, false)
+	}
+}
+
+func (s *socket) recvDgram(bufs [][]byte, f uint32, from *wsa.Sockaddr) (int, error) {
+	if f&^recvFlags != 0 {
+		return 0, wsa.WSAEINVAL
+	}
+	if f&(wsa.MSG_OOB|wsa.MSG_WAITALL) != 0 {
+		return 0, wsa.WSAEOPNOTSUPP
+	}
+	s.mu.Lock()
+	bound, shut, nonblocking := s.bound, s.shutRecv, s.opts.nonblocking
+	s.mu.Unlock()
+	switch {
+	case !bound:
+		return 0, wsa.WSAEINVAL
+	case shut:
+		return 0, wsa.WSAESHUTDOWN
+	}
+	peek := f&wsa.MSG_PEEK != 0
+	var w *scatterWriter
+	var src tcpip.FullAddress
+	err := s.rd.block(nonblocking, s.rcvTimeout(), func() error {
+		w = &scatterWriter{bufs: bufs, discard: true}
+		var err error
+		src, err = s.tryRecvDgram(w, peek)
+		return err
+	})
+	if err != nil && err != wsa.WSAEMSGSIZE {
+		return 0, err
+	}
+	if from != nil {
+		*from = fromFull(s.af, src)
+	}
+	return w.n, err
+}
+
+// tryRecvDgram is the non-blocking step of a datagram receive into w. A
+// truncated datagram is WSAEMSGSIZE with w.n bytes delivered.
+func (s *socket) tryRecvDgram(w *scatterWriter, peek bool) (tcpip.FullAddress, error) {
+	for {
+		s.mu.Lock()
+		ep, shut := s.ep, s.shutRecv
+		icmp, report := s.icmpErr, s.opts.udpConnReset
+		s.icmpErr = false
+		s.mu.Unlock()
+		if shut {
+			return tcpip.FullAddress{}, wsa.WSAESHUTDOWN
+		}
+		if icmp && report {
+			return tcpip.FullAddress{}, wsa.WSAECONNRESET
+		}
+		res, terr := ep.Read(w, tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: true})
+		switch terr.(type) {
+		case nil:
+			if w.total > w.n {
+				return res.RemoteAddr, wsa.WSAEMSGSIZE
+			}
+			return res.RemoteAddr, nil
+		case *tcpip.ErrWouldBlock:
+			return tcpip.FullAddress{}, wsa.WSAEWOULDBLOCK
+		case *tcpip.ErrConnectionRefused:
+			// ICMP port unreachable (gVisor reports it on connected
+			// sockets): WSAECONNRESET unless SIO_UDP_CONNRESET is off.
+			if report {
+				return tcpip.FullAddress{}, wsa.WSAECONNRESET
+			}
+			continue
+		case *tcpip.ErrClosedForReceive:
+			if s.rd.isClosed() {
+				return tcpip.FullAddress{}, wsa.WSAEINTR
+			}
+			return tcpip.FullAddress{}, wsa.WSAESHUTDOWN
+		default:
+			return tcpip.FullAddress{}, translate(terr)
+		}
+	}
+}
+
+// WSPSend is send/WSASend. See WSPSendTo.
+func (ss *session) WSPSend(h wsa.Socket, bufs [][]byte, flags uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
+	return ss.WSPSendTo(h, bufs, flags, nil, ov, cr, tid)
+}
+
+// WSPSendTo is sendto/WSASendTo, blocking or not (overlapped calls are not
+// supported yet: TODO(io-models), WSAEOPNOTSUPP).
+//
+// Stream sockets: to is ignored; unconnected WSAENOTCONN; after
+// shutdown(SD_SEND) WSAESHUTDOWN; after the peer reset the connection
+// WSAECONNRESET. A blocking call returns when everything is buffered
+// (waiting for room, up to SO_SNDTIMEO on an overlapped socket); a
+// non-blocking call buffers what fits and fails WSAEWOULDBLOCK only when
+// nothing does. MSG_OOB is WSAEOPNOTSUPP (WSAEINVAL with SO_OOBINLINE),
+// MSG_PARTIAL WSAEOPNOTSUPP.
+//
+// Datagram sockets: to (or the connected peer; neither is WSAENOTCONN)
+// receives one datagram of all the buffers. More than 65507 bytes (IPv4) or
+// 65527 (IPv6) is WSAEMSGSIZE; the unspecified address or port 0
+// WSAEADDRNOTAVAIL; the broadcast address without SO_BROADCAST WSAEACCES.
+// An unbound socket is bound implicitly.
+//
+// The buffers are read in order, straight into gVisor's packet buffers.
+func (ss *session) WSPSendTo(h wsa.Socket, bufs [][]byte, flags uint32, to wsa.Sockaddr, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return 0, err
+	}
+	if ov != nil {
+		return 0, wsa.WSAEOPNOTSUPP // TODO(io-models): overlapped send.
+	}
+	var n int
+	if s.stream {
+		n, err = s.sendStream(bufs, flags)
+	} else {
+		n, err = s.sendDgram(bufs, flags, to)
+	}
+	return uint32(n), err
+}
+
+func (s *socket) sendStream(bufs [][]byte, f uint32) (int, error) {
+	if f&^sendFlags != 0 {
+		return 0, wsa.WSAEINVAL
+	}
+	s.mu.Lock()
+	oobInline, nonblocking := s.opts.oobInline, s.opts.nonblocking
+	st := s.pollConnectLocked()
+	shut, connErr, listening := s.shutSend, s.connErr, s.listening
+	s.mu.Unlock()
+	switch {
+	case f&wsa.MSG_OOB != 0 && oobInline:
+		return 0, wsa.WSAEINVAL
+	case f&(wsa.MSG_OOB|wsa.MSG_PARTIAL) != 0:
+		return 0, wsa.WSAEOPNOTSUPP
+	case shut:
+		return 0, wsa.WSAESHUTDOWN
+	case listening || st != connDone:
+		return 0, wsa.WSAENOTCONN
+	case connErr != nil:
+		return 0, connErr
+	}
+	total := bufLen(bufs)
+	if total == 0 {
+		return 0, nil
+	}
+	sent := 0
+	err := s.rd.block(nonblocking, s.sndTimeout(), func() error {
+		n, err := s.trySendStream(bufs, sent)
+		sent += n
+		switch {
+		case err == wsa.WSAEWOULDBLOCK && nonblocking && sent > 0:
+			return nil // partial send
+		case err != nil:
+			return err
+		case sent < total && !nonblocking:
+			return wsa.WSAEWOULDBLOCK // wait for room for the rest
+		}
+		return nil
+	})
+	return sent, err
+}
+
+// trySendStream is the non-blocking step of a stream send: it buffers what
+// fits of bufs from byte offset skip, returning the bytes taken
+// (WSAEWOULDBLOCK when none fit).
+func (s *socket) trySendStream(bufs [][]byte, skip int) (int, error) {
+	s.mu.Lock()
+	ep, shut, connErr := s.ep, s.shutSend, s.connErr
+	s.mu.Unlock()
+	if shut {
+		return 0, wsa.WSAESHUTDOWN
+	}
+	if connErr != nil {
+		return 0, connErr
+	}
+	n, terr := ep.Write(newGatherReader(bufs, skip), tcpip.WriteOptions{})
+	if terr != nil {
+		if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
+			return int(n), wsa.WSAEWOULDBLOCK
+		}
+		return int(n), s.streamErr(terr, true)
+	}
+	if n == 0 {
+		return 0, wsa.WSAEWOULDBLOCK
+	}
+	return int(n), nil
+}
+
+func (s *socket) sendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (int, error) {
+	if f&^sendFlags != 0 {
+		return 0, wsa.WSAEINVAL
+	}
+	if f&(wsa.MSG_OOB|wsa.MSG_PARTIAL) != 0 {
+		return 0, wsa.WSAEOPNOTSUPP
+	}
+	s.mu.Lock()
+	if s.shutSend {
+		s.mu.Unlock()
+		return 0, wsa.WSAESHUTDOWN
+	}
+	v4 := s.af == wsa.AF_INET
+	var dst *tcpip.FullAddress
+	if to != nil {
+		a, err := parseAddr(s.af, to)
+		if err == nil {
+			err = s.checkPeerLocked(a)
+		}
+		if err == nil && isBroadcast(a.unmapped()) && !s.opts.broadcast {
+			err = wsa.WSAEACCES
+		}
+		if err != nil {
+			s.mu.Unlock()
+			return 0, err
+		}
+		fa := a.full()
+		dst = &fa
+		v4 = a.unmapped().Is4()
+	} else if !s.udpPeer {
+		s.mu.Unlock()
+		return 0, wsa.WSAENOTCONN
+	} else if fa, terr := s.ep.GetRemoteAddress(); terr == nil {
+		v4 = fa.Addr.Len() == 4
+	}
+	limit := maxUDP6
+	if v4 {
+		limit = maxUDP4
+	}
+	total := bufLen(bufs)
+	if total > limit {
+		s.mu.Unlock()
+		return 0, wsa.WSAEMSGSIZE
+	}
+	if err := s.implicitBindLocked(); err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
+	nonblocking := s.opts.nonblocking
+	s.mu.Unlock()
+	err := s.rd.block(nonblocking, s.sndTimeout(), func() error {
+		return s.trySendDgram(bufs, dst)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// trySendDgram is the non-blocking step of a datagram send.
+func (s *socket) trySendDgram(bufs [][]byte, dst *tcpip.FullAddress) error {
+	ep := s.endpoint()
+	for range 2 {
+		// gVisor reports an ICMP error on the next read or write; keep it
+		// for the next receive, where Winsock reports it.
+		if terr := ep.LastError(); terr != nil {
+			s.noteICMP(terr)
+		}
+		_, terr := ep.Write(newGatherReader(bufs, 0), tcpip.WriteOptions{To: dst})
+		switch terr.(type) {
+		case nil:
+			return nil
+		case *tcpip.ErrWouldBlock:
+			return wsa.WSAEWOULDBLOCK
+		case *tcpip.ErrConnectionRefused:
+			s.noteICMP(terr)
+			continue
+		case *tcpip.ErrClosedForSend:
+			if s.rd.isClosed() {
+				return wsa.WSAEINTR
+			}
+			return wsa.WSAESHUTDOWN
+		default:
+			return translate(terr)
+		}
+	}
+	return wsa.WSAEWOULDBLOCK
+}
+
+// noteICMP records an ICMP error gVisor reported on a UDP endpoint, for the
+// next receive.
+func (s *socket) noteICMP(terr tcpip.Error) {
+	if _, ok := terr.(*tcpip.ErrConnectionRefused); ok {
+		s.mu.Lock()
+		s.icmpErr = true
+		s.mu.Unlock()
+	}
+}

@@ -1,0 +1,197 @@
+package netstack
+
+import (
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"github.com/ws2go/ws2/wsa"
+)
+
+// Backlog bounds: SOMAXCONN asks for "a maximum reasonable value";
+// SOMAXCONN_HINT(n) asks for n clamped to [200, 65535], as on Windows.
+const (
+	maxBacklog     = 65535
+	somaxconnValue = 4096
+	hintMinBacklog = 200
+)
+
+// backlogFor turns listen's backlog argument into a queue length.
+func backlogFor(b int32) int {
+	switch {
+	case b == wsa.SOMAXCONN:
+		return somaxconnValue
+	case b < 0: // SOMAXCONN_HINT(n) = -n
+		n := -int64(b)
+		return int(min(max(n, hintMinBacklog), maxBacklog))
+	case b == 0:
+		return 1
+	default:
+		return int(min(int64(b), maxBacklog))
+	}
+}
+
+// WSPListen is listen. Datagram sockets fail WSAEOPNOTSUPP, an unbound
+// socket WSAEINVAL, a connected one WSAEISCONN. Calling it again on a
+// listening socket changes the backlog.
+func (ss *session) WSPListen(h wsa.Socket, backlog int32) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	if !s.stream {
+		return wsa.WSAEOPNOTSUPP
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.pollConnectLocked() {
+	case connDone, connPending:
+		return wsa.WSAEISCONN
+	}
+	if !s.bound || s.conn == connFailed {
+		return wsa.WSAEINVAL
+	}
+	if terr := s.ep.Listen(backlogFor(backlog)); terr != nil {
+		return translate(terr)
+	}
+	s.listening = true
+	return nil
+}
+
+// WSPAccept is accept/WSAAccept. The socket must be listening (else
+// WSAEINVAL). A non-blocking socket with nothing queued fails
+// WSAEWOULDBLOCK; a blocking one waits (closesocket from another goroutine
+// ends the wait with WSAEINTR).
+//
+// cond, if not nil, is called with the caller's (peer's) and callee's
+// (local) addresses before the connection is given a socket: CF_ACCEPT
+// accepts it; CF_REJECT resets it and the call fails WSAECONNREFUSED;
+// CF_DEFER leaves it queued, the call fails WSATRY_AGAIN and the next
+// accept is offered the same connection. Any other value fails WSAEINVAL
+// and leaves the connection queued.
+//
+// The new socket inherits the listener's options: non-blocking mode,
+// linger, buffer sizes, keep-alive and its times, TCP_NODELAY, time-outs,
+// SO_OOBINLINE, TTL and TOS.
+func (ss *session) WSPAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData uintptr) (wsa.Socket, wsa.Sockaddr, error) {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return wsa.INVALID_SOCKET, nil, err
+	}
+	if !s.stream {
+		return wsa.INVALID_SOCKET, nil, wsa.WSAEOPNOTSUPP
+	}
+	s.mu.Lock()
+	listening, nonblocking := s.listening, s.opts.nonblocking
+	s.mu.Unlock()
+	if !listening {
+		return wsa.INVALID_SOCKET, nil, wsa.WSAEINVAL
+	}
+	var (
+		ns   wsa.Socket
+		peer wsa.Sockaddr
+	)
+	err = s.rd.block(nonblocking, 0, func() error {
+		var err error
+		ns, peer, err = s.tryAccept(cond, callbackData)
+		return err
+	})
+	if err != nil {
+		return wsa.INVALID_SOCKET, nil, err
+	}
+	return ns, peer, nil
+}
+
+// tryAccept is the non-blocking step of accept: WSAEWOULDBLOCK when no
+// connection is queued.
+func (s *socket) tryAccept(cond wsa.ConditionProc, callbackData uintptr) (wsa.Socket, wsa.Sockaddr, error) {
+	s.mu.Lock()
+	var c accepted
+	if len(s.deferred) > 0 {
+		c = s.deferred[0]
+		s.deferred = s.deferred[1:]
+	} else {
+		ep, wq, terr := s.ep.Accept(&c.peer)
+		if terr != nil {
+			s.mu.Unlock()
+			if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
+				return 0, nil, wsa.WSAEWOULDBLOCK
+			}
+			return 0, nil, translate(terr)
+		}
+		c.ep, c.wq = ep, wq
+	}
+	af := s.af
+	s.mu.Unlock()
+
+	peer := fromFull(af, c.peer)
+	if cond != nil {
+		local, _ := c.ep.GetLocalAddress()
+		var g uint32
+		switch cond(peer, nil, nil, nil, fromFull(af, local), nil, &g, callbackData) {
+		case wsa.CF_ACCEPT:
+		case wsa.CF_REJECT:
+			abortEndpoint(c.ep)
+			return 0, nil, wsa.WSAECONNREFUSED
+		case wsa.CF_DEFER:
+			s.requeue(c)
+			return 0, nil, wsa.WSATRY_AGAIN
+		default:
+			s.requeue(c)
+			return 0, nil, wsa.WSAEINVAL
+		}
+	}
+	ns, err := s.newAccepted(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	return ns, peer, nil
+}
+
+// requeue puts a deferred connection back at the head of the queue (or
+// resets it if the listener closed meanwhile).
+func (s *socket) requeue(c accepted) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rd.isClosed() {
+		abortEndpoint(c.ep)
+		return
+	}
+	s.deferred = append([]accepted{c}, s.deferred...)
+}
+
+// newAccepted makes the socket and handle of an accepted connection, with
+// the listener's options.
+func (s *socket) newAccepted(c accepted) (wsa.Socket, error) {
+	up, err := s.ss.upcalls()
+	if err != nil {
+		abortEndpoint(c.ep)
+		return 0, err
+	}
+	s.mu.Lock()
+	opts := s.opts
+	s.mu.Unlock()
+	n := &socket{
+		ss:         s.ss,
+		info:       s.info,
+		af:         s.af,
+		typ:        s.typ,
+		proto:      s.proto,
+		netProto:   s.netProto,
+		transProto: s.transProto,
+		stream:     true,
+		overlapped: s.overlapped,
+		opts:       opts,
+		bound:      true,
+		conn:       connDone,
+	}
+	n.opts.reuseAddr, n.opts.exclusive = false, false
+	n.bindAddr, _ = c.ep.GetLocalAddress()
+	n.connectedAt = time.Now()
+	n.applyOpts(c.ep, &n.opts)
+	h, err := s.ss.register(up, n, c.ep, c.wq)
+	if err != nil {
+		return 0, err
+	}
+	return h, nil
+}

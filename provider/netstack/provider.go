@@ -1,0 +1,379 @@
+package netstack
+
+import (
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/stack"
+	"github.com/ws2go/ws2/wsa"
+)
+
+// DefaultPath is the registry name under which Install registers the
+// provider: the stand-in for MSAFD's %SystemRoot%\system32\mswsock.dll in
+// the provider path of the catalog entries.
+const DefaultPath = "ws2/netstack"
+
+// DefaultConnectTimeout is how long a TCP connect waits for the handshake
+// before failing WSAETIMEDOUT: Windows' TcpMaxConnectRetransmissions (2)
+// with its 3 s initial RTO give about 21 s.
+const DefaultConnectTimeout = 21 * time.Second
+
+// Description is the szDescription WSPStartup reports.
+const Description = "ws2 netstack base provider (MSAFD Tcpip analog)"
+
+// Provider is the base transport provider on one stack instance: the
+// analog of MSAFD (mswsock.dll over afd.sys and tcpip.sys), with gVisor's
+// netstack below it. Its WSPStartup is Startup; everything else is reached
+// through the procedure table Startup returns.
+//
+// A Provider is safe for concurrent use. It does not own the stack: close
+// the sockets (WSPCloseSocket, or WSPCleanup) before closing the stack.
+type Provider struct {
+	gs             *gvstack.Stack
+	binds          *bindTable
+	connectTimeout atomic.Int64 // time.Duration
+
+	mu       sync.Mutex
+	sessions []*session // one per upcall table, with its WSPStartup count
+}
+
+// New returns the provider for st. Register its Startup under a path of a
+// catalog's registry (Install does that and installs the catalog entries).
+func New(st *stack.Stack) *Provider { return newProvider(st.GVisor()) }
+
+func newProvider(gs *gvstack.Stack) *Provider {
+	p := &Provider{gs: gs, binds: newBindTable()}
+	p.connectTimeout.Store(int64(DefaultConnectTimeout))
+	return p
+}
+
+// SetConnectTimeout sets how long later TCP connects wait for the handshake
+// before failing WSAETIMEDOUT (DefaultConnectTimeout; d <= 0 restores it).
+// gVisor alone would retransmit the SYN for about 63 s; Windows gives up
+// after about 21 s.
+func (p *Provider) SetConnectTimeout(d time.Duration) {
+	if d <= 0 {
+		d = DefaultConnectTimeout
+	}
+	p.connectTimeout.Store(int64(d))
+}
+
+// Startup is the provider's WSPStartup (a provider.StartupFunc). The
+// provider supports Winsock 2.2 only: a request below 2.2 fails
+// WSAVERNOTSUPPORTED; for 2.2 or above the negotiated version is 2.2.
+//
+// The api calls it once per ProviderId and Session (the IPv4 and IPv6
+// entries have different provider ids, so twice per Session), each time
+// with the Session's upcall table. Calls with the same upcall table share
+// one procedure table and a WSPStartup count; WSPCleanup decrements it, and
+// the last WSPCleanup closes the sockets still open through that table. A
+// table keeps using the most recent upcall table it was started with;
+// sockets are made with and found through it.
+func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.UpcallTable) (provider.WSPData, provider.ProcTable, error) {
+	major, minor := wsa.LOBYTE(version), wsa.HIBYTE(version)
+	if major < 2 || major == 2 && minor < 2 {
+		return provider.WSPData{}, nil, wsa.WSAVERNOTSUPPORTED
+	}
+	if up == nil {
+		return provider.WSPData{}, nil, wsa.WSAEFAULT
+	}
+	_ = info // the same provider serves every entry it installed
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var ss *session
+	for _, x := range p.sessions {
+		if sameUpcalls(x.up, up) {
+			ss = x
+			break
+		}
+	}
+	if ss == nil {
+		ss = &session{p: p, sockets: make(map[*socket]struct{})}
+		p.sessions = append(p.sessions, ss)
+	}
+	ss.up = up
+	ss.refs++
+	return provider.WSPData{Version: wsa.WINSOCK_VERSION, HighVersion: wsa.WINSOCK_VERSION, Description: Description}, ss, nil
+}
+
+// sameUpcalls compares two upcall tables without panicking on
+// incomparable dynamic types.
+func sameUpcalls(a, b provider.UpcallTable) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ta != tb || !ta.Comparable() {
+		return false
+	}
+	return a == b
+}
+
+// Protocols returns the catalog entries of the provider, modelled on those
+// MSAFD installs (spec §4.4): TCP and UDP over IPv4 under
+// wsa.MSAFD_TCPIP_PROVIDER_ID, then over IPv6 under
+// wsa.MSAFD_TCPIP6_PROVIDER_ID. CatalogEntryId is left 0 (the catalog
+// assigns it). RAW entries will follow in a later version. The caller owns
+// the slice.
+func Protocols() []wsa.ProtocolInfo {
+	entry := func(id wsa.GUID, af, typ, proto int32, name string) wsa.ProtocolInfo {
+		p := wsa.ProtocolInfo{
+			ProviderFlags:    wsa.PFL_MATCHES_PROTOCOL_ZERO,
+			ProviderId:       id,
+			ProtocolChain:    wsa.ProtocolChain{ChainLen: wsa.BASE_PROTOCOL},
+			Version:          2,
+			AddressFamily:    af,
+			SocketType:       typ,
+			Protocol:         proto,
+			NetworkByteOrder: wsa.BIGENDIAN,
+			SecurityScheme:   wsa.SECURITY_PROTOCOL_NONE,
+			ProtocolName:     name,
+		}
+		if af == wsa.AF_INET {
+			p.MinSockAddr, p.MaxSockAddr = wsa.SizeofSockaddrInet4, wsa.SizeofSockaddrInet4
+		} else {
+			p.MinSockAddr, p.MaxSockAddr = wsa.SizeofSockaddrInet6, wsa.SizeofSockaddrInet6
+		}
+		if typ == wsa.SOCK_STREAM {
+			p.ServiceFlags1 = wsa.XP1_IFS_HANDLES | wsa.XP1_EXPEDITED_DATA | wsa.XP1_GRACEFUL_CLOSE |
+				wsa.XP1_GUARANTEED_ORDER | wsa.XP1_GUARANTEED_DELIVERY // 0x20066
+			p.MessageSize = 0
+		} else {
+			p.ServiceFlags1 = wsa.XP1_IFS_HANDLES | wsa.XP1_SUPPORT_MULTIPOINT | wsa.XP1_SUPPORT_BROADCAST |
+				wsa.XP1_MESSAGE_ORIENTED | wsa.XP1_CONNECTIONLESS // 0x20609
+			p.MessageSize = 0xFFBB // 65467
+		}
+		return p
+	}
+	return []wsa.ProtocolInfo{
+		entry(wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, "MSAFD Tcpip [TCP/IP]"),
+		entry(wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, "MSAFD Tcpip [UDP/IP]"),
+		entry(wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, "MSAFD Tcpip [TCP/IPv6]"),
+		entry(wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, "MSAFD Tcpip [UDP/IPv6]"),
+	}
+}
+
+// Install registers New(st).Startup under path in cat's registry and
+// installs Protocols: the IPv4 entries under wsa.MSAFD_TCPIP_PROVIDER_ID,
+// then the IPv6 entries under wsa.MSAFD_TCPIP6_PROVIDER_ID. On a fresh
+// catalog they get ids 1001 (TCP/IP), 1002 (UDP/IP), 1003 (TCP/IPv6) and
+// 1004 (UDP/IPv6). On failure nothing stays registered or installed.
+func Install(cat *provider.Catalog, path string, st *stack.Stack) error {
+	if cat == nil || st == nil {
+		return wsa.WSAEINVAL
+	}
+	p := New(st)
+	if err := cat.Registry().Register(path, p.Startup); err != nil {
+		return err
+	}
+	var v4, v6 []wsa.ProtocolInfo
+	for _, e := range Protocols() {
+		if e.AddressFamily == wsa.AF_INET {
+			v4 = append(v4, e)
+		} else {
+			v6 = append(v6, e)
+		}
+	}
+	if err := cat.WSCInstallProvider(wsa.MSAFD_TCPIP_PROVIDER_ID, path, v4); err != nil {
+		cat.Registry().Unregister(path)
+		return err
+	}
+	if err := cat.WSCInstallProvider(wsa.MSAFD_TCPIP6_PROVIDER_ID, path, v6); err != nil {
+		_ = cat.WSCDeinstallProvider(wsa.MSAFD_TCPIP_PROVIDER_ID)
+		cat.Registry().Unregister(path)
+		return err
+	}
+	return nil
+}
+
+// session is the procedure table given to the callers of WSPStartup with
+// one upcall table (one api Session): it implements provider.ProcTable.
+type session struct {
+	p  *Provider
+	up provider.UpcallTable // guarded by p.mu; set before the table is handed out
+
+	// refs counts WSPStartup calls not yet matched by WSPCleanup; guarded by
+	// p.mu. At 0 the table is dead.
+	refs int
+
+	mu      sync.Mutex
+	sockets map[*socket]struct{}
+}
+
+var _ provider.ProcTable = (*session)(nil)
+
+// upcalls returns the upcall table, or WSANOTINITIALISED after the last
+// WSPCleanup.
+func (ss *session) upcalls() (provider.UpcallTable, error) {
+	ss.p.mu.Lock()
+	defer ss.p.mu.Unlock()
+	if ss.refs <= 0 {
+		return nil, wsa.WSANOTINITIALISED
+	}
+	return ss.up, nil
+}
+
+// lookup finds the socket behind handle h through
+// WPUQuerySocketHandleContext: WSAENOTSOCK for anything not an open socket
+// of this provider.
+func (ss *session) lookup(h wsa.Socket) (*socket, error) {
+	up, err := ss.upcalls()
+	if err != nil {
+		return nil, err
+	}
+	ctx, err := up.WPUQuerySocketHandleContext(h)
+	if err != nil {
+		return nil, wsa.WSAENOTSOCK
+	}
+	s, ok := ctx.(*socket)
+	if !ok || s == nil || s.ss != ss || s.rd.isClosed() {
+		return nil, wsa.WSAENOTSOCK
+	}
+	return s, nil
+}
+
+// WSPCleanup is WSPCleanup: it undoes one WSPStartup. The last one closes
+// (abortively) every socket still open through this table; later calls fail
+// WSANOTINITIALISED.
+func (ss *session) WSPCleanup() error {
+	ss.p.mu.Lock()
+	if ss.refs <= 0 {
+		ss.p.mu.Unlock()
+		return wsa.WSANOTINITIALISED
+	}
+	ss.refs--
+	last := ss.refs == 0
+	if last {
+		for i, x := range ss.p.sessions {
+			if x == ss {
+				ss.p.sessions = append(ss.p.sessions[:i], ss.p.sessions[i+1:]...)
+				break
+			}
+		}
+	}
+	up := ss.up
+	ss.p.mu.Unlock()
+	if !last {
+		return nil
+	}
+	ss.mu.Lock()
+	socks := make([]*socket, 0, len(ss.sockets))
+	for s := range ss.sockets {
+		socks = append(socks, s)
+	}
+	ss.sockets = make(map[*socket]struct{})
+	ss.mu.Unlock()
+	for _, s := range socks {
+		s.abortClose()
+		_ = up.WPUCloseSocketHandle(s.handle)
+	}
+	return nil
+}
+
+func (ss *session) addSocket(s *socket) {
+	ss.mu.Lock()
+	ss.sockets[s] = struct{}{}
+	ss.mu.Unlock()
+}
+
+func (ss *session) removeSocket(s *socket) {
+	ss.mu.Lock()
+	delete(ss.sockets, s)
+	ss.mu.Unlock()
+}
+
+// Obsolete and not-yet-implemented routines.
+
+// WSPCancelBlockingCall is the Winsock 1.1 call: WSAEOPNOTSUPP for 2.x.
+func (ss *session) WSPCancelBlockingCall() error { return wsa.WSAEOPNOTSUPP }
+
+// WSPJoinLeaf is obsolete multipoint: WSAEOPNOTSUPP.
+func (ss *session) WSPJoinLeaf(s wsa.Socket, name wsa.Sockaddr, callerData, calleeData []byte, sqos, gqos *wsa.QOS, flags uint32) (wsa.Socket, error) {
+	return wsa.INVALID_SOCKET, wsa.WSAEOPNOTSUPP
+}
+
+// WSPGetQOSByName is obsolete QoS: WSAEOPNOTSUPP.
+func (ss *session) WSPGetQOSByName(s wsa.Socket, name []byte) (*wsa.QOS, error) {
+	return nil, wsa.WSAEOPNOTSUPP
+}
+
+// WSPDuplicateSocket is WSADuplicateSocket. ws2 has no second process to
+// hand a socket to; it fails WSAEOPNOTSUPP (after checking the handle).
+func (ss *session) WSPDuplicateSocket(h wsa.Socket, processID uint32) (wsa.ProtocolInfo, error) {
+	if _, err := ss.lookup(h); err != nil {
+		return wsa.ProtocolInfo{}, err
+	}
+	return wsa.ProtocolInfo{}, wsa.WSAEOPNOTSUPP
+}
+
+// WSPSelect is select. TODO(io-models): WSAEOPNOTSUPP until the I/O-model
+// issue derives it from the readiness core.
+func (ss *session) WSPSelect(readfds, writefds, exceptfds *wsa.FdSet, timeout *wsa.Timeval) (int32, error) {
+	return 0, wsa.WSAEOPNOTSUPP
+}
+
+// WSPEventSelect is WSAEventSelect. TODO(io-models): WSAEOPNOTSUPP for now.
+func (ss *session) WSPEventSelect(h wsa.Socket, event wsa.Handle, events int32) error {
+	if _, err := ss.lookup(h); err != nil {
+		return err
+	}
+	return wsa.WSAEOPNOTSUPP
+}
+
+// WSPEnumNetworkEvents is WSAEnumNetworkEvents. TODO(io-models):
+// WSAEOPNOTSUPP for now.
+func (ss *session) WSPEnumNetworkEvents(h wsa.Socket, event wsa.Handle) (wsa.NetworkEvents, error) {
+	if _, err := ss.lookup(h); err != nil {
+		return wsa.NetworkEvents{}, err
+	}
+	return wsa.NetworkEvents{}, wsa.WSAEOPNOTSUPP
+}
+
+// WSPAsyncSelect is WSAAsyncSelect. TODO(io-models): WSAEOPNOTSUPP for now.
+func (ss *session) WSPAsyncSelect(h wsa.Socket, hwnd wsa.Handle, msg uint32, events int32) error {
+	if _, err := ss.lookup(h); err != nil {
+		return err
+	}
+	return wsa.WSAEOPNOTSUPP
+}
+
+// WSPGetOverlappedResult is WSAGetOverlappedResult. TODO(io-models):
+// WSAEOPNOTSUPP until overlapped I/O exists.
+func (ss *session) WSPGetOverlappedResult(h wsa.Socket, ov *wsa.Overlapped, wait bool) (uint32, uint32, error) {
+	if _, err := ss.lookup(h); err != nil {
+		return 0, 0, err
+	}
+	return 0, 0, wsa.WSAEOPNOTSUPP
+}
+
+// WSPStringToAddress is WSAStringToAddress through wsa.ParseSockaddrString.
+// af FROM_PROTOCOL_INFO (or 0) takes the family of info.
+func (ss *session) WSPStringToAddress(addr string, af int32, info *wsa.ProtocolInfo) (wsa.Sockaddr, error) {
+	if (af == wsa.FROM_PROTOCOL_INFO || af == wsa.AF_UNSPEC) && info != nil {
+		af = info.AddressFamily
+	}
+	return wsa.ParseSockaddrString(addr, af)
+}
+
+// WSPAddressToString is WSAAddressToString through wsa.FormatSockaddr. A nil
+// address is WSAEFAULT; one of a family the provider does not serve,
+// WSAEINVAL.
+func (ss *session) WSPAddressToString(addr wsa.Sockaddr, info *wsa.ProtocolInfo) (string, error) {
+	switch a := addr.(type) {
+	case *wsa.SockaddrInet4:
+		if a == nil {
+			return "", wsa.WSAEFAULT
+		}
+	case *wsa.SockaddrInet6:
+		if a == nil {
+			return "", wsa.WSAEFAULT
+		}
+	case nil:
+		return "", wsa.WSAEFAULT
+	default:
+		return "", wsa.WSAEINVAL
+	}
+	return wsa.FormatSockaddr(addr), nil
+}

@@ -1,0 +1,207 @@
+package netstack
+
+import (
+	"sync"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/ws2go/ws2/wsa"
+)
+
+// watchedEvents is every event a socket's readiness core listens for.
+const watchedEvents = waiter.ReadableEvents | waiter.WritableEvents | waiter.EventErr | waiter.EventHUp | waiter.EventRdHUp | waiter.EventPri
+
+// readiness is the per-socket readiness and notification core: the one place
+// where gVisor's waiter events enter the provider.
+//
+// Each socket registers one waiter.Entry (this value) with the wait queue of
+// its gVisor endpoint. gVisor calls NotifyEvent, possibly with endpoint locks
+// held and from the goroutine delivering a packet; NotifyEvent only wakes
+// whoever waits (it closes a channel, allocated only when somebody waits) and
+// passes the event mask to the observer, if one is set. Nothing polls.
+//
+// Blocking calls use it as follows: take changed() before trying the
+// operation, try it, and if it would block wait on the channel (see wait).
+// Because the channel is taken before the attempt, an event between the
+// attempt and the wait is never lost.
+//
+// The conditions that callers derive (readable, writable, connected, failed,
+// closed; see socket.conditions) are computed from the endpoint's state when
+// asked, never cached here, so select, WSAPoll and FD_* events can be derived
+// from the same core: they install an observer, and re-evaluate the
+// conditions when it fires.
+//
+// A readiness is safe for concurrent use. Its zero value is not usable; call
+// init.
+type readiness struct {
+	mu       sync.Mutex
+	wq       *waiter.Queue // queue the entry is registered with, or nil
+	entry    waiter.Entry  // registered with wq
+	ch       chan struct{} // closed at the next event; nil until someone waits
+	closedCh chan struct{} // closed by close
+	closed   bool          // close was called
+	observer func(waiter.EventMask)
+}
+
+// init prepares r; it must be called once, before any other method.
+func (r *readiness) init() {
+	r.closedCh = make(chan struct{})
+	r.entry.Init(r, watchedEvents)
+}
+
+// attach registers r with wq (the wait queue of the socket's current
+// endpoint), detaching it from the previous queue, and wakes the waiters so
+// they look at the new endpoint.
+func (r *readiness) attach(wq *waiter.Queue) {
+	r.mu.Lock()
+	old := r.wq
+	r.wq = wq
+	r.mu.Unlock()
+	if old != nil {
+		old.EventUnregister(&r.entry)
+	}
+	if wq != nil {
+		wq.EventRegister(&r.entry)
+	}
+	r.NotifyEvent(watchedEvents)
+}
+
+// detach unregisters r from its queue.
+func (r *readiness) detach() {
+	r.mu.Lock()
+	old := r.wq
+	r.wq = nil
+	r.mu.Unlock()
+	if old != nil {
+		old.EventUnregister(&r.entry)
+	}
+}
+
+// setObserver installs fn, called with the event mask on every event after
+// the waiters are woken (nil removes it). fn runs in gVisor's notification
+// context: it must not block and must not call into the endpoint; it may
+// start work elsewhere.
+func (r *readiness) setObserver(fn func(waiter.EventMask)) {
+	r.mu.Lock()
+	r.observer = fn
+	r.mu.Unlock()
+}
+
+// NotifyEvent implements waiter.EventListener: it wakes every waiter.
+func (r *readiness) NotifyEvent(mask waiter.EventMask) {
+	r.mu.Lock()
+	if r.ch != nil {
+		close(r.ch)
+		r.ch = nil
+	}
+	obs := r.observer
+	r.mu.Unlock()
+	if obs != nil {
+		obs(mask)
+	}
+}
+
+// changed returns a channel closed at the next event (or at once if r is
+// closed). Take it before checking the condition waited for.
+func (r *readiness) changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return r.closedCh
+	}
+	if r.ch == nil {
+		r.ch = make(chan struct{})
+	}
+	return r.ch
+}
+
+// close marks the socket closed: every current and later wait ends with
+// WSAEINTR. It is idempotent.
+func (r *readiness) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.closed = true
+	close(r.closedCh)
+	if r.ch != nil {
+		close(r.ch)
+		r.ch = nil
+	}
+}
+
+// isClosed reports whether close was called.
+func (r *readiness) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// waitCtx is one blocking call's wait state: its channel from changed and its
+// deadline timer (SO_RCVTIMEO/SO_SNDTIMEO), started on the first wait.
+type waitCtx struct {
+	r       *readiness
+	timeout time.Duration // 0: none
+	timer   *time.Timer
+}
+
+// stop releases the timer.
+func (w *waitCtx) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// wait blocks until ch is closed (an event: nil), the timeout passes
+// (WSAETIMEDOUT) or the socket is closed (WSAEINTR).
+func (w *waitCtx) wait(ch <-chan struct{}) error {
+	var expired <-chan time.Time
+	if w.timeout > 0 {
+		if w.timer == nil {
+			w.timer = time.NewTimer(w.timeout)
+		}
+		expired = w.timer.C
+	}
+	select {
+	case <-ch:
+		if w.r.isClosed() {
+			return wsa.WSAEINTR
+		}
+		return nil
+	case <-w.r.closedCh:
+		return wsa.WSAEINTR
+	case <-expired:
+		return wsa.WSAETIMEDOUT
+	}
+}
+
+// block runs try until it returns something other than WSAEWOULDBLOCK, waiting
+// for an event between attempts: the pattern every blocking call follows.
+// With nonblocking set it returns try's first result as is. timeout (0 for
+// none) bounds the whole call with WSAETIMEDOUT; closing the socket ends it
+// with WSAEINTR.
+func (r *readiness) block(nonblocking bool, timeout time.Duration, try func() error) error {
+	if nonblocking {
+		if r.isClosed() {
+			return wsa.WSAEINTR
+		}
+		return try()
+	}
+	w := waitCtx{r: r, timeout: timeout}
+	defer w.stop()
+	for {
+		ch := r.changed()
+		if r.isClosed() {
+			return wsa.WSAEINTR
+		}
+		err := try()
+		if err != wsa.WSAEWOULDBLOCK {
+			return err
+		}
+		if err := w.wait(ch); err != nil {
+			return err
+		}
+	}
+}

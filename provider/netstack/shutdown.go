@@ -1,0 +1,218 @@
+package netstack
+
+import (
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/ws2go/ws2/wsa"
+)
+
+// WSPShutdown is shutdown. how other than SD_RECEIVE, SD_SEND or SD_BOTH is
+// WSAEINVAL; an unconnected stream socket WSAENOTCONN.
+//
+// SD_SEND: later sends fail WSAESHUTDOWN; a stream sends its FIN after the
+// queued data. SD_RECEIVE: later receives fail WSAESHUTDOWN; on a stream,
+// data already queued or arriving later resets the connection (the peer
+// sees WSAECONNRESET), as on Windows; on a datagram socket datagrams are
+// still queued. Calls blocked in recv (SD_RECEIVE) or send (SD_SEND) on the
+// socket end with WSAESHUTDOWN.
+func (ss *session) WSPShutdown(h wsa.Socket, how int32) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	return s.shutdown(how)
+}
+
+func (s *socket) shutdown(how int32) error {
+	if how < wsa.SD_RECEIVE || how > wsa.SD_BOTH {
+		return wsa.WSAEINVAL
+	}
+	rcv := how == wsa.SD_RECEIVE || how == wsa.SD_BOTH
+	snd := how == wsa.SD_SEND || how == wsa.SD_BOTH
+	s.mu.Lock()
+	if s.stream {
+		if s.listening || s.pollConnectLocked() != connDone {
+			s.mu.Unlock()
+			return wsa.WSAENOTCONN
+		}
+		if rcv {
+			s.shutRecv = true
+			s.rstOnData.Store(true)
+			if n, err := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); err == nil && n > 0 {
+				// Unread data: reset now (no FIN first).
+				s.ep.Abort()
+				if s.connErr == nil {
+					s.connErr = wsa.WSAECONNABORTED
+				}
+				snd = false
+				s.shutSend = s.shutSend || how == wsa.SD_BOTH
+			}
+		}
+		if snd && !s.shutSend {
+			s.shutSend = true
+			_ = s.ep.Shutdown(tcpip.ShutdownWrite)
+		}
+	} else {
+		s.shutRecv = s.shutRecv || rcv
+		s.shutSend = s.shutSend || snd
+	}
+	s.mu.Unlock()
+	// Wake blocked calls so they see the new state.
+	s.rd.NotifyEvent(waiter.ReadableEvents | waiter.WritableEvents)
+	return nil
+}
+
+// WSPSendDisconnect is WSASendDisconnect: shutdown(SD_SEND). TCP/IP has no
+// disconnect data: non-empty data fails WSAENOPROTOOPT, as MSL documents.
+func (ss *session) WSPSendDisconnect(h wsa.Socket, disconnectData []byte) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	if len(disconnectData) != 0 {
+		return wsa.WSAENOPROTOOPT
+	}
+	return s.shutdown(wsa.SD_SEND)
+}
+
+// WSPRecvDisconnect is WSARecvDisconnect: shutdown(SD_RECEIVE). TCP/IP has
+// no disconnect data: a non-empty buffer for it fails WSAENOPROTOOPT.
+func (ss *session) WSPRecvDisconnect(h wsa.Socket, disconnectData []byte) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	if len(disconnectData) != 0 {
+		return wsa.WSAENOPROTOOPT
+	}
+	return s.shutdown(wsa.SD_RECEIVE)
+}
+
+// WSPCloseSocket is closesocket. Calls blocked on the socket in other
+// goroutines end with WSAEINTR. The handle is released with
+// WPUCloseSocketHandle, unless the call fails.
+//
+// Linger (spec §5.6): by default the close is graceful and completes in the
+// background (queued data is sent, then FIN). With l_onoff set and
+// l_linger 0 it is abortive: a RST, and the peer sees WSAECONNRESET. With
+// l_linger > 0 a blocking socket waits up to l_linger seconds for its data
+// and FIN to be sent and acknowledged, and resets the connection if they
+// are not; a non-blocking socket fails WSAEWOULDBLOCK while that has not
+// happened (the handle stays valid; call closesocket again), and resets once
+// l_linger seconds have passed since the first call. Unlike Windows, the
+// first such call already starts the graceful disconnect (gVisor does not
+// tell how much sent data is unacknowledged without it).
+func (ss *session) WSPCloseSocket(h wsa.Socket) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	up, err := ss.upcalls()
+	if err != nil {
+		return err
+	}
+	if err := s.close(); err != nil {
+		return err
+	}
+	_ = up.WPUCloseSocketHandle(h)
+	return nil
+}
+
+// close carries out closesocket's linger rules; WSAEWOULDBLOCK leaves the
+// socket open.
+func (s *socket) close() error {
+	s.mu.Lock()
+	if s.rd.isClosed() {
+		s.mu.Unlock()
+		return wsa.WSAENOTSOCK
+	}
+	l := s.opts.linger
+	lingers := s.stream && l.Onoff != 0 && !s.listening && s.conn == connDone && s.connErr == nil
+	if lingers && l.Linger == 0 {
+		s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true}) // RST on close
+		s.finishCloseLocked()
+		s.mu.Unlock()
+		return nil
+	}
+	if !lingers || !tcpConnected(tcp.EndpointState(s.ep.State())) {
+		s.finishCloseLocked()
+		s.mu.Unlock()
+		return nil
+	}
+	timeout := time.Duration(l.Linger) * time.Second
+	if s.opts.nonblocking {
+		if !s.lingering {
+			s.lingering = true
+			s.lingerEnd = time.Now().Add(timeout)
+			s.shutSend = true
+			_ = s.ep.Shutdown(tcpip.ShutdownWrite)
+		}
+		switch {
+		case finAcked(s.ep):
+		case time.Now().After(s.lingerEnd):
+			s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
+		default:
+			s.mu.Unlock()
+			return wsa.WSAEWOULDBLOCK
+		}
+		s.finishCloseLocked()
+		s.mu.Unlock()
+		return nil
+	}
+	// Blocking: send FIN after the queued data, wait until it is all
+	// acknowledged or the time is up.
+	s.shutSend = true
+	_ = s.ep.Shutdown(tcpip.ShutdownWrite)
+	ep := s.ep
+	s.mu.Unlock()
+	done := s.waitFor(time.Now().Add(timeout), func() bool { return finAcked(ep) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rd.isClosed() {
+		return nil // closed meanwhile (WSPCleanup)
+	}
+	if !done {
+		s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
+	}
+	s.finishCloseLocked()
+	return nil
+}
+
+// finAcked reports whether everything sent on ep, FIN included, is
+// acknowledged (or the connection is gone, so there is nothing to wait for).
+func finAcked(ep tcpip.Endpoint) bool {
+	switch tcp.EndpointState(ep.State()) {
+	case tcp.StateEstablished, tcp.StateCloseWait, tcp.StateFinWait1, tcp.StateClosing, tcp.StateLastAck:
+		return false
+	}
+	return true
+}
+
+// waitFor waits until cond holds or deadline passes, and reports whether
+// cond held. It wakes on the socket's events; because gVisor signals no
+// event when our FIN is acknowledged, it also re-checks with a backoff
+// (1 ms doubling to 50 ms). Only the lingering close uses it.
+func (s *socket) waitFor(deadline time.Time, cond func() bool) bool {
+	backoff := time.Millisecond
+	for {
+		ch := s.rd.changed()
+		if cond() {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 || s.rd.isClosed() {
+			return false
+		}
+		t := time.NewTimer(min(backoff, left))
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+		t.Stop()
+		backoff = min(backoff*2, 50*time.Millisecond)
+	}
+}

@@ -1,0 +1,551 @@
+package netstack
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/wsa"
+)
+
+// Windows' TCP keep-alive defaults (KeepAliveTime, KeepAliveInterval, and
+// the probe count of Vista and later).
+const (
+	defaultKeepIdle  = 2 * time.Hour
+	defaultKeepIntvl = time.Second
+	defaultKeepCnt   = 10
+)
+
+// Largest datagram payloads: 65535 minus the IPv4 and UDP headers, and
+// 65535 minus the UDP header for IPv6 (no jumbograms).
+const (
+	maxUDP4 = 65507
+	maxUDP6 = 65527
+)
+
+// connState is where a stream socket is in connecting.
+type connState uint8
+
+const (
+	connNone    connState = iota // never connected, or a failed attempt was replaced
+	connPending                  // handshake under way
+	connDone                     // connected (it may have been closed or reset since)
+	connFailed                   // the attempt failed; the endpoint must be replaced
+)
+
+// sockOpts are the options a socket remembers, because Winsock reports them
+// as set, because gVisor has no place for them, or because they must be
+// carried to a new endpoint (accept inherits the listener's; a connect after
+// a failed one gets a fresh endpoint).
+type sockOpts struct {
+	nonblocking  bool
+	linger       wsa.Linger
+	rcvTimeo     uint32 // ms, 0 = none
+	sndTimeo     uint32 // ms, 0 = none
+	oobInline    bool
+	broadcast    bool
+	keepalive    bool
+	keepIdle     time.Duration
+	keepIntvl    time.Duration
+	keepCnt      int
+	noDelay      bool
+	rcvBuf       int32 // -1: not set
+	sndBuf       int32 // -1: not set
+	ttl          int   // -1: default
+	tos          int   // -1: default
+	hops         int   // -1: default
+	v6only       bool
+	reuseAddr    bool
+	exclusive    bool
+	udpConnReset bool
+}
+
+func defaultOpts(af int32) sockOpts {
+	return sockOpts{
+		keepIdle:     defaultKeepIdle,
+		keepIntvl:    defaultKeepIntvl,
+		keepCnt:      defaultKeepCnt,
+		rcvBuf:       -1,
+		sndBuf:       -1,
+		ttl:          -1,
+		tos:          -1,
+		hops:         -1,
+		v6only:       af == wsa.AF_INET6, // IPV6_V6ONLY defaults to TRUE on Windows
+		udpConnReset: true,
+	}
+}
+
+// socket is the provider's state for one socket handle: the context given
+// to WPUCreateSocketHandle. Its gVisor endpoint may be replaced (a connect
+// after a failed one), so it is read through endpoint().
+type socket struct {
+	ss         *session
+	info       wsa.ProtocolInfo // the catalog entry (SO_PROTOCOL_INFOW)
+	af, typ    int32
+	proto      int32
+	netProto   tcpip.NetworkProtocolNumber
+	transProto tcpip.TransportProtocolNumber
+	stream     bool
+	overlapped bool // WSA_FLAG_OVERLAPPED: SO_RCVTIMEO/SO_SNDTIMEO apply
+	handle     wsa.Socket
+
+	rd readiness
+
+	// rstOnData is set by shutdown(SD_RECEIVE) on a stream socket: data
+	// queued or arriving later resets the connection. rstBusy guards the
+	// goroutine that does it.
+	rstOnData atomic.Bool
+	rstBusy   atomic.Bool
+
+	mu          sync.Mutex
+	ep          tcpip.Endpoint
+	wq          *waiter.Queue
+	opts        sockOpts
+	bound       bool              // has a local address (bind, implicit bind, accept)
+	bindK       bindKey           // its reservation in the bind table (bindE != nil)
+	bindE       *bindEntry        // nil for accepted sockets
+	bindAddr    tcpip.FullAddress // what the endpoint was bound to
+	listening   bool
+	conn        connState
+	connTimer   *time.Timer
+	connTimeout bool      // the connect timer fired
+	connectedAt time.Time // for SO_CONNECT_TIME
+	connErr     error     // sticky terminal error of the connection (reset, abort)
+	soError     wsa.Errno // SO_ERROR, cleared when read
+	shutRecv    bool
+	shutSend    bool
+	udpPeer     bool // UDP: connected to a default peer
+	icmpErr     bool // UDP: an ICMP port unreachable not yet reported
+	deferred    []accepted
+	lingering   bool      // a non-blocking lingering close is under way
+	lingerEnd   time.Time // its deadline
+}
+
+// accepted is a connection taken from gVisor's accept queue that the
+// condition function deferred.
+type accepted struct {
+	ep   tcpip.Endpoint
+	wq   *waiter.Queue
+	peer tcpip.FullAddress
+}
+
+// endpoint returns the current gVisor endpoint.
+func (s *socket) endpoint() tcpip.Endpoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ep
+}
+
+// newEndpoint creates a gVisor endpoint for the socket's protocol and
+// family, with the provider's fixed settings: gVisor's address-reuse flag
+// on (the bind table decides every bind first; see bindTable), IPV6_V6ONLY
+// and Windows' keep-alive defaults.
+func (s *socket) newEndpoint() (tcpip.Endpoint, *waiter.Queue, error) {
+	wq := new(waiter.Queue)
+	ep, err := s.ss.p.gs.NewEndpoint(s.transProto, s.netProto, wq)
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	ep.SocketOptions().SetReuseAddress(true)
+	return ep, wq, nil
+}
+
+// applyOpts writes the remembered options to ep (a new endpoint of this
+// socket). Errors are ignored: the values were accepted when set.
+func (s *socket) applyOpts(ep tcpip.Endpoint, o *sockOpts) {
+	ops := ep.SocketOptions()
+	if s.af == wsa.AF_INET6 {
+		ops.SetV6Only(o.v6only)
+	}
+	ops.SetBroadcast(o.broadcast)
+	if o.ttl >= 0 {
+		_ = ep.SetSockOptInt(tcpip.IPv4TTLOption, o.ttl)
+	}
+	if o.hops >= 0 {
+		_ = ep.SetSockOptInt(tcpip.IPv6HopLimitOption, o.hops)
+	}
+	if o.tos >= 0 {
+		if s.af == wsa.AF_INET {
+			_ = ep.SetSockOptInt(tcpip.IPv4TOSOption, o.tos)
+		} else {
+			_ = ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, o.tos)
+		}
+	}
+	if o.rcvBuf >= 0 {
+		ops.SetReceiveBufferSize(int64(o.rcvBuf), true)
+	}
+	if o.sndBuf >= 0 {
+		ops.SetSendBufferSize(int64(o.sndBuf), true)
+	}
+	if !s.stream {
+		return
+	}
+	ops.SetKeepAlive(o.keepalive)
+	idle := tcpip.KeepaliveIdleOption(o.keepIdle)
+	_ = ep.SetSockOpt(&idle)
+	intvl := tcpip.KeepaliveIntervalOption(o.keepIntvl)
+	_ = ep.SetSockOpt(&intvl)
+	_ = ep.SetSockOptInt(tcpip.KeepaliveCountOption, o.keepCnt)
+	ops.SetDelayOption(!o.noDelay)
+	ops.SetLinger(tcpip.LingerOption{})
+}
+
+// protoNumbers returns gVisor's numbers for a socket of family af and type
+// typ.
+func protoNumbers(af, typ int32) (tcpip.NetworkProtocolNumber, tcpip.TransportProtocolNumber) {
+	n := ipv4.ProtocolNumber
+	if af == wsa.AF_INET6 {
+		n = ipv6.ProtocolNumber
+	}
+	t := tcp.ProtocolNumber
+	if typ == wsa.SOCK_DGRAM {
+		t = udp.ProtocolNumber
+	}
+	return n, t
+}
+
+// WSPSocket is WSPSocket for one of the provider's catalog entries. af, typ
+// and protocol FROM_PROTOCOL_INFO take info's values; protocol 0 selects
+// info's protocol. A family, type or protocol that is not info's fails
+// WSAEAFNOSUPPORT, WSAESOCKTNOSUPPORT or WSAEPROTONOSUPPORT; a group
+// WSAEINVAL. WSA_FLAG_OVERLAPPED is recorded: only overlapped sockets (those
+// of socket(), which passes it) honour SO_RCVTIMEO and SO_SNDTIMEO.
+func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g uint32, flags uint32) (wsa.Socket, error) {
+	up, err := ss.upcalls()
+	if err != nil {
+		return wsa.INVALID_SOCKET, err
+	}
+	if info == nil {
+		return wsa.INVALID_SOCKET, wsa.WSAEINVAL
+	}
+	if af == wsa.FROM_PROTOCOL_INFO {
+		af = info.AddressFamily
+	}
+	if typ == wsa.FROM_PROTOCOL_INFO {
+		typ = info.SocketType
+	}
+	if protocol == wsa.FROM_PROTOCOL_INFO {
+		protocol = info.Protocol
+	}
+	switch {
+	case af != info.AddressFamily || af != wsa.AF_INET && af != wsa.AF_INET6:
+		return wsa.INVALID_SOCKET, wsa.WSAEAFNOSUPPORT
+	case typ != info.SocketType || typ != wsa.SOCK_STREAM && typ != wsa.SOCK_DGRAM:
+		return wsa.INVALID_SOCKET, wsa.WSAESOCKTNOSUPPORT
+	}
+	if protocol == 0 && info.ProviderFlags&wsa.PFL_MATCHES_PROTOCOL_ZERO != 0 {
+		protocol = info.Protocol
+	}
+	want := int32(wsa.IPPROTO_TCP)
+	if typ == wsa.SOCK_DGRAM {
+		want = wsa.IPPROTO_UDP
+	}
+	if protocol != want || !info.MatchesProtocol(protocol) {
+		return wsa.INVALID_SOCKET, wsa.WSAEPROTONOSUPPORT
+	}
+	if g != 0 {
+		return wsa.INVALID_SOCKET, wsa.WSAEINVAL
+	}
+	s := &socket{
+		ss:         ss,
+		info:       *info,
+		af:         af,
+		typ:        typ,
+		proto:      protocol,
+		stream:     typ == wsa.SOCK_STREAM,
+		overlapped: flags&wsa.WSA_FLAG_OVERLAPPED != 0,
+		opts:       defaultOpts(af),
+	}
+	s.netProto, s.transProto = protoNumbers(af, typ)
+	ep, wq, err := s.newEndpoint()
+	if err != nil {
+		return wsa.INVALID_SOCKET, err
+	}
+	s.applyOpts(ep, &s.opts)
+	return ss.register(up, s, ep, wq)
+}
+
+// register attaches ep to s, makes the handle and records the socket.
+func (ss *session) register(up provider.UpcallTable, s *socket, ep tcpip.Endpoint, wq *waiter.Queue) (wsa.Socket, error) {
+	s.ep, s.wq = ep, wq
+	s.rd.init()
+	s.rd.setObserver(s.observe)
+	s.rd.attach(wq)
+	h, err := up.WPUCreateSocketHandle(s.info.CatalogEntryId, s)
+	if err != nil {
+		s.rd.close()
+		s.rd.detach()
+		ep.Abort()
+		ep.Close()
+		return wsa.INVALID_SOCKET, err
+	}
+	s.handle = h
+	ss.addSocket(s)
+	return h, nil
+}
+
+// observe is the socket's readiness observer: it carries out the
+// shutdown(SD_RECEIVE) rule that data arriving afterwards resets the
+// connection. It runs in gVisor's notification context, so the reset is
+// done by a short-lived goroutine.
+func (s *socket) observe(m waiter.EventMask) {
+	if m&waiter.ReadableEvents == 0 || !s.rstOnData.Load() {
+		return
+	}
+	if s.rstBusy.CompareAndSwap(false, true) {
+		go func() {
+			defer s.rstBusy.Store(false)
+			s.resetIfQueued()
+		}()
+	}
+}
+
+// resetIfQueued resets the connection if received data is queued (after
+// shutdown(SD_RECEIVE)).
+func (s *socket) resetIfQueued() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rd.isClosed() {
+		return
+	}
+	if n, err := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); err == nil && n > 0 {
+		s.ep.Abort()
+		if s.connErr == nil {
+			s.connErr = wsa.WSAECONNABORTED
+		}
+	}
+}
+
+// renewLocked replaces a failed endpoint with a fresh one carrying the
+// socket's options and local binding, so that connect may be called again
+// after a failed attempt (as Winsock allows and gVisor does not).
+func (s *socket) renewLocked() error {
+	ep, wq, err := s.newEndpoint()
+	if err != nil {
+		return err
+	}
+	s.applyOpts(ep, &s.opts)
+	old := s.ep
+	old.Close()
+	if s.bound {
+		if s.opts.reuseAddr {
+			ep.SocketOptions().SetReusePort(true)
+		}
+		if terr := ep.Bind(s.bindAddr); terr != nil {
+			ep.Close()
+			return translate(terr)
+		}
+	}
+	s.ep, s.wq = ep, wq
+	s.rd.attach(wq)
+	s.conn = connNone
+	s.connTimeout = false
+	s.connErr = nil
+	return nil
+}
+
+// rcvTimeout and sndTimeout return SO_RCVTIMEO and SO_SNDTIMEO, which only
+// overlapped sockets honour.
+func (s *socket) rcvTimeout() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.overlapped {
+		return 0
+	}
+	return time.Duration(s.opts.rcvTimeo) * time.Millisecond
+}
+
+func (s *socket) sndTimeout() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.overlapped {
+		return 0
+	}
+	return time.Duration(s.opts.sndTimeo) * time.Millisecond
+}
+
+func (s *socket) nonblocking() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts.nonblocking
+}
+
+// conditions is what select, WSAPoll and the FD_* events need to know about
+// a socket, derived from the endpoint's readiness and the socket's state.
+type conditions struct {
+	readable  bool  // recv (or accept on a listener) would not block
+	writable  bool  // send would not block; a connect completed
+	connected bool  // a stream connection is (or was) established
+	failed    error // a connect attempt failed with this error
+	closed    bool  // the peer closed or reset the connection, or ours is shut
+	accept    bool  // a listener has a connection to accept
+}
+
+// conditions computes the socket's conditions now. It is the readiness
+// core's view that the I/O models (select, WSAPoll, WSAEventSelect) build
+// on, re-evaluated whenever the readiness observer fires.
+func (s *socket) conditions() conditions {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var c conditions
+	if s.rd.isClosed() {
+		return c
+	}
+	ev := s.ep.Readiness(watchedEvents)
+	if s.stream {
+		if s.listening {
+			c.accept = ev&waiter.ReadableEvents != 0 || len(s.deferred) > 0
+			c.readable = c.accept
+			return c
+		}
+		st := s.pollConnectLocked()
+		switch st {
+		case connDone:
+			c.connected = true
+			c.readable = ev&(waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr) != 0 || s.shutRecv || s.connErr != nil
+			c.writable = ev&waiter.WritableEvents != 0
+			c.closed = ev&(waiter.EventHUp|waiter.EventRdHUp) != 0 || s.connErr != nil
+		case connFailed:
+			if s.soError != 0 {
+				c.failed = s.soError
+			} else {
+				c.failed = wsa.WSAECONNREFUSED
+			}
+		}
+		return c
+	}
+	c.readable = ev&(waiter.ReadableEvents|waiter.EventErr) != 0 || s.shutRecv
+	c.writable = ev&waiter.WritableEvents != 0
+	return c
+}
+
+// connected stream states of gVisor's TCP endpoint.
+func tcpConnected(st tcp.EndpointState) bool {
+	switch st {
+	case tcp.StateEstablished, tcp.StateFinWait1, tcp.StateFinWait2, tcp.StateTimeWait,
+		tcp.StateCloseWait, tcp.StateLastAck, tcp.StateClosing:
+		return true
+	}
+	return false
+}
+
+func tcpConnecting(st tcp.EndpointState) bool {
+	switch st {
+	case tcp.StateConnecting, tcp.StateSynSent, tcp.StateSynRecv:
+		return true
+	}
+	return false
+}
+
+// pollConnectLocked advances a pending connect from the endpoint's state and
+// returns the connection state. A failure is recorded in SO_ERROR.
+func (s *socket) pollConnectLocked() connState {
+	if s.conn != connPending {
+		return s.conn
+	}
+	st := tcp.EndpointState(s.ep.State())
+	switch {
+	case tcpConnected(st):
+		s.conn = connDone
+		s.connectedAt = time.Now()
+		s.stopConnTimerLocked()
+	case tcpConnecting(st):
+	default:
+		var code wsa.Errno
+		terr := s.ep.LastError()
+		switch {
+		case s.connTimeout:
+			code = wsa.WSAETIMEDOUT
+		case terr != nil:
+			code = errno(terr)
+			if code == wsa.WSAECONNRESET {
+				code = wsa.WSAECONNREFUSED // a RST answering our SYN
+			}
+		default:
+			code = wsa.WSAECONNREFUSED
+		}
+		s.soError = code
+		s.conn = connFailed
+		s.stopConnTimerLocked()
+	}
+	return s.conn
+}
+
+func (s *socket) stopConnTimerLocked() {
+	if s.connTimer != nil {
+		s.connTimer.Stop()
+		s.connTimer = nil
+	}
+}
+
+// streamErr turns the error of a read or write on a stream endpoint into
+// the Winsock error, keeping a terminal error (reset, abort, time-out)
+// sticky: gVisor reports it once, Winsock on every later call.
+func (s *socket) streamErr(terr tcpip.Error, sending bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.connErr != nil {
+		return s.connErr
+	}
+	switch terr.(type) {
+	case *tcpip.ErrConnectionReset, *tcpip.ErrConnectionAborted, *tcpip.ErrAborted, *tcpip.ErrTimeout:
+		s.connErr = errno(terr)
+		return s.connErr
+	case *tcpip.ErrClosedForSend:
+		if s.shutSend || !sending {
+			return wsa.WSAESHUTDOWN
+		}
+		if st := tcp.EndpointState(s.ep.State()); st == tcp.StateError || st == tcp.StateClose {
+			s.connErr = wsa.WSAECONNABORTED
+			return s.connErr
+		}
+		return wsa.WSAESHUTDOWN
+	case *tcpip.ErrNotConnected:
+		return wsa.WSAENOTCONN
+	}
+	return translate(terr)
+}
+
+// abortClose closes the socket abortively (WSACleanup's rule for sockets
+// still open): no linger, a RST for a connection.
+func (s *socket) abortClose() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rd.isClosed() {
+		return
+	}
+	s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
+	s.finishCloseLocked()
+}
+
+// finishCloseLocked releases everything: wakes blocked calls (WSAEINTR),
+// frees the port, closes the endpoint and deferred connections.
+func (s *socket) finishCloseLocked() {
+	s.rd.close()
+	s.stopConnTimerLocked()
+	if s.bindE != nil {
+		s.ss.p.binds.release(s.bindK, s.bindE)
+		s.bindE = nil
+	}
+	for _, a := range s.deferred {
+		abortEndpoint(a.ep)
+	}
+	s.deferred = nil
+	s.ep.Close()
+	s.rd.detach()
+	s.ss.removeSocket(s)
+}
+
+// abortEndpoint resets and closes a connection the application never got.
+func abortEndpoint(ep tcpip.Endpoint) {
+	ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
+	ep.Close()
+}
