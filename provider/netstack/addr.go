@@ -105,17 +105,6 @@ func fromFull(af int32, fa tcpip.FullAddress) wsa.Sockaddr {
 	return sa
 }
 
-// addrOf returns a gVisor address as netip (invalid for the empty one).
-func addrOf(a tcpip.Address) netip.Addr {
-	switch a.BitLen() {
-	case header.IPv4AddressSizeBits:
-		return netip.AddrFrom4(a.As4())
-	case header.IPv6AddressSizeBits:
-		return netip.AddrFrom16(a.As16())
-	}
-	return netip.Addr{}
-}
-
 // tcpipAddr returns a netip address in gVisor form (empty for an invalid
 // or unspecified one).
 func tcpipAddr(a netip.Addr) tcpip.Address {

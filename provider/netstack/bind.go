@@ -89,8 +89,7 @@ func (s *socket) bindLocked(a sockAddr) error {
 	}
 	k := bindKey{proto: s.transProto, port: a.ap.Port()}
 	if k.port == 0 {
-		lo, hi := s.ss.p.gs.PortRange()
-		port, err := s.ss.p.binds.reserveEphemeral(s.transProto, lo, hi, e, commit)
+		port, err := s.ss.p.binds.reserveEphemeral(s.transProto, ephemeralFirst, ephemeralLast, e, commit)
 		if err != nil {
 			return err
 		}
@@ -102,6 +101,13 @@ func (s *socket) bindLocked(a sockAddr) error {
 	s.bound, s.bindK, s.bindE, s.bindAddr = true, k, e, fa
 	return nil
 }
+
+// The dynamic port range of Windows Vista and later, from which ephemeral
+// ports are handed out.
+const (
+	ephemeralFirst = 49152
+	ephemeralLast  = 65535
+)
 
 // implicitBindLocked binds an unbound socket to the unspecified address and
 // an ephemeral port, as connect and sendto do.

@@ -41,7 +41,7 @@ func (ss *session) WSPRecv(h wsa.Socket, bufs [][]byte, flags *uint32, ov *wsa.O
 // waits for data, up to SO_RCVTIMEO on an overlapped socket
 // (WSAETIMEDOUT); closesocket from another goroutine ends it with WSAEINTR.
 // *flags is cleared on return (no MSG_PARTIAL). from, if not nil, receives
-// the source of a datagram (or the peer of a stream).
+// the source of a datagram; it is ignored for a stream socket.
 func (ss *session) WSPRecvFrom(h wsa.Socket, bufs [][]byte, flags *uint32, from *wsa.Sockaddr, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
 	s, err := ss.lookup(h)
 	if err != nil {
@@ -88,11 +88,7 @@ func (s *socket) recvStream(bufs [][]byte, f uint32, from *wsa.Sockaddr) (int, e
 	case connErr != nil:
 		return 0, connErr
 	}
-	if from != nil {
-		if fa, terr := s.endpoint().GetRemoteAddress(); terr == nil {
-			*from = fromFull(s.af, fa)
-		}
-	}
+	_ = from // ignored for connection-oriented sockets, as in Winsock
 	if bufLen(bufs) == 0 {
 		return 0, nil
 	}

@@ -18,14 +18,20 @@ import (
 // fake upcall table, as the api would.
 func host(t *testing.T, st *stack.Stack, a4, a6 netip.Addr) (providertest.Host, *netstack.Provider) {
 	t.Helper()
+	// What Install does, keeping the *Provider.
+	p := netstack.New(st)
 	cat := provider.NewCatalog(provider.NewRegistry())
-	if err := netstack.Install(cat, netstack.DefaultPath, st); err != nil {
-		t.Fatalf("Install: %v", err)
+	if err := cat.Registry().Register(netstack.DefaultPath, p.Startup); err != nil {
+		t.Fatal(err)
 	}
-	start, ok := cat.Registry().Lookup(netstack.DefaultPath)
-	if !ok {
-		t.Fatal("provider not registered")
+	protos := netstack.Protocols()
+	if err := cat.WSCInstallProvider(wsa.MSAFD_TCPIP_PROVIDER_ID, netstack.DefaultPath, protos[:2]); err != nil {
+		t.Fatal(err)
 	}
+	if err := cat.WSCInstallProvider(wsa.MSAFD_TCPIP6_PROVIDER_ID, netstack.DefaultPath, protos[2:]); err != nil {
+		t.Fatal(err)
+	}
+	start := p.Startup
 	entries := cat.WSCEnumProtocols(nil)
 	up := providertest.NewUpcalls()
 	var procs provider.ProcTable
@@ -40,7 +46,7 @@ func host(t *testing.T, st *stack.Stack, a4, a6 netip.Addr) (providertest.Host, 
 		_ = procs.WSPCleanup()
 		_ = procs.WSPCleanup()
 	})
-	return providertest.Host{Procs: procs, Protocols: entries, Addr4: a4, Addr6: a6, Upcalls: up}, nil
+	return providertest.Host{Procs: procs, Protocols: entries, Addr4: a4, Addr6: a6, Upcalls: up}, p
 }
 
 func newStack(t *testing.T) *stack.Stack {

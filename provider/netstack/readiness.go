@@ -19,7 +19,7 @@ const watchedEvents = waiter.ReadableEvents | waiter.WritableEvents | waiter.Eve
 // its gVisor endpoint. gVisor calls NotifyEvent, possibly with endpoint locks
 // held and from the goroutine delivering a packet; NotifyEvent only wakes
 // whoever waits (it closes a channel, allocated only when somebody waits) and
-// passes the event mask to the observer, if one is set. Nothing polls.
+// passes the event mask to the observers, if any. Nothing polls.
 //
 // Blocking calls use it as follows: take changed() before trying the
 // operation, try it, and if it would block wait on the channel (see wait).
@@ -29,7 +29,7 @@ const watchedEvents = waiter.ReadableEvents | waiter.WritableEvents | waiter.Eve
 // The conditions that callers derive (readable, writable, connected, failed,
 // closed; see socket.conditions) are computed from the endpoint's state when
 // asked, never cached here, so select, WSAPoll and FD_* events can be derived
-// from the same core: they install an observer, and re-evaluate the
+// from the same core: they add an observer, and re-evaluate the
 // conditions when it fires.
 //
 // A readiness is safe for concurrent use. Its zero value is not usable; call
@@ -41,8 +41,13 @@ type readiness struct {
 	ch       chan struct{} // closed at the next event; nil until someone waits
 	closedCh chan struct{} // closed by close
 	closed   bool          // close was called
-	observer func(waiter.EventMask)
+	// observers are called on every event (see addObserver); the slice is
+	// replaced, never modified in place, so NotifyEvent can iterate a copy.
+	observers []*observer
 }
+
+// observer is a function called on every event (see addObserver).
+type observer struct{ fn func(waiter.EventMask) }
 
 // init prepares r; it must be called once, before any other method.
 func (r *readiness) init() {
@@ -78,14 +83,27 @@ func (r *readiness) detach() {
 	}
 }
 
-// setObserver installs fn, called with the event mask on every event after
-// the waiters are woken (nil removes it). fn runs in gVisor's notification
-// context: it must not block and must not call into the endpoint; it may
-// start work elsewhere.
-func (r *readiness) setObserver(fn func(waiter.EventMask)) {
+// addObserver installs fn, called with the event mask on every event after
+// the waiters are woken, until the returned function removes it. fn runs in
+// gVisor's notification context, possibly with endpoint locks held: it must
+// not block and must not call into the endpoint or take the socket's lock;
+// it may record the event and start work elsewhere. This is the hook for the
+// FD_* events of WSAEventSelect and WSAAsyncSelect.
+func (r *readiness) addObserver(fn func(waiter.EventMask)) (remove func()) {
+	o := &observer{fn}
 	r.mu.Lock()
-	r.observer = fn
+	r.observers = append(r.observers, o)
 	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for i, x := range r.observers {
+			if x == o {
+				r.observers = append(r.observers[:i:i], r.observers[i+1:]...)
+				return
+			}
+		}
+	}
 }
 
 // NotifyEvent implements waiter.EventListener: it wakes every waiter.
@@ -95,10 +113,10 @@ func (r *readiness) NotifyEvent(mask waiter.EventMask) {
 		close(r.ch)
 		r.ch = nil
 	}
-	obs := r.observer
+	obs := r.observers
 	r.mu.Unlock()
-	if obs != nil {
-		obs(mask)
+	for _, o := range obs {
+		o.fn(mask)
 	}
 }
 
@@ -182,12 +200,19 @@ func (w *waitCtx) wait(ch <-chan struct{}) error {
 // With nonblocking set it returns try's first result as is. timeout (0 for
 // none) bounds the whole call with WSAETIMEDOUT; closing the socket ends it
 // with WSAEINTR.
+//
+// The first attempt is made without arming a wake-up (no allocation when the
+// call can complete at once); when it would block, the channel of changed is
+// taken and try runs once more before waiting, so no event is lost. try must
+// therefore tolerate being called again after WSAEWOULDBLOCK (the try steps
+// keep their progress in their caller's variables).
 func (r *readiness) block(nonblocking bool, timeout time.Duration, try func() error) error {
-	if nonblocking {
-		if r.isClosed() {
-			return wsa.WSAEINTR
-		}
-		return try()
+	if r.isClosed() {
+		return wsa.WSAEINTR
+	}
+	err := try()
+	if nonblocking || err != wsa.WSAEWOULDBLOCK {
+		return err
 	}
 	w := waitCtx{r: r, timeout: timeout}
 	defer w.stop()
@@ -196,8 +221,7 @@ func (r *readiness) block(nonblocking bool, timeout time.Duration, try func() er
 		if r.isClosed() {
 			return wsa.WSAEINTR
 		}
-		err := try()
-		if err != wsa.WSAEWOULDBLOCK {
+		if err := try(); err != wsa.WSAEWOULDBLOCK {
 			return err
 		}
 		if err := w.wait(ch); err != nil {

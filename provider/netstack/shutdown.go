@@ -104,8 +104,10 @@ func (ss *session) WSPRecvDisconnect(h wsa.Socket, disconnectData []byte) error 
 // are not; a non-blocking socket fails WSAEWOULDBLOCK while that has not
 // happened (the handle stays valid; call closesocket again), and resets once
 // l_linger seconds have passed since the first call. Unlike Windows, the
-// first such call already starts the graceful disconnect (gVisor does not
-// tell how much sent data is unacknowledged without it).
+// first such call already starts the graceful disconnect and waits up to a
+// round trip for its acknowledgement (gVisor does not tell how much sent
+// data is unacknowledged), so "cannot complete immediately" means "not
+// acknowledged within about a round trip".
 func (ss *session) WSPCloseSocket(h wsa.Socket) error {
 	s, err := ss.lookup(h)
 	if err != nil {
@@ -126,12 +128,12 @@ func (ss *session) WSPCloseSocket(h wsa.Socket) error {
 // socket open.
 func (s *socket) close() error {
 	s.mu.Lock()
-	if s.rd.isClosed() {
+	if s.rd.isClosed() || s.closing {
 		s.mu.Unlock()
 		return wsa.WSAENOTSOCK
 	}
 	l := s.opts.linger
-	lingers := s.stream && l.Onoff != 0 && !s.listening && s.conn == connDone && s.connErr == nil
+	lingers := s.stream && l.Onoff != 0 && !s.listening && s.connErr == nil && s.pollConnectLocked() == connDone
 	if lingers && l.Linger == 0 {
 		s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true}) // RST on close
 		s.finishCloseLocked()
@@ -150,6 +152,18 @@ func (s *socket) close() error {
 			s.lingerEnd = time.Now().Add(timeout)
 			s.shutSend = true
 			_ = s.ep.Shutdown(tcpip.ShutdownWrite)
+			// "Immediately" is a round trip: with nothing outstanding the
+			// FIN is acknowledged within it.
+			ep, grace := s.ep, s.graceLocked(timeout)
+			s.closing = true
+			s.mu.Unlock()
+			s.waitFor(time.Now().Add(grace), func() bool { return finAcked(ep) })
+			s.mu.Lock()
+			s.closing = false
+			if s.rd.isClosed() {
+				s.mu.Unlock()
+				return nil
+			}
 		}
 		switch {
 		case finAcked(s.ep):
@@ -168,10 +182,12 @@ func (s *socket) close() error {
 	s.shutSend = true
 	_ = s.ep.Shutdown(tcpip.ShutdownWrite)
 	ep := s.ep
+	s.closing = true
 	s.mu.Unlock()
 	done := s.waitFor(time.Now().Add(timeout), func() bool { return finAcked(ep) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closing = false
 	if s.rd.isClosed() {
 		return nil // closed meanwhile (WSPCleanup)
 	}
@@ -180,6 +196,18 @@ func (s *socket) close() error {
 	}
 	s.finishCloseLocked()
 	return nil
+}
+
+// graceLocked is how long a non-blocking lingering close waits for its FIN
+// to be acknowledged before failing WSAEWOULDBLOCK: twice the smoothed RTT
+// plus 5 ms, at least 10 ms, at most 200 ms and the linger time.
+func (s *socket) graceLocked(linger time.Duration) time.Duration {
+	var info tcpip.TCPInfoOption
+	d := 10 * time.Millisecond
+	if s.ep.GetSockOpt(&info) == nil {
+		d = max(d, 2*info.RTT+5*time.Millisecond)
+	}
+	return min(d, 200*time.Millisecond, linger)
 }
 
 // finAcked reports whether everything sent on ep, FIN included, is

@@ -107,7 +107,6 @@ type socket struct {
 
 	mu          sync.Mutex
 	ep          tcpip.Endpoint
-	wq          *waiter.Queue
 	opts        sockOpts
 	bound       bool              // has a local address (bind, implicit bind, accept)
 	bindK       bindKey           // its reservation in the bind table (bindE != nil)
@@ -125,6 +124,7 @@ type socket struct {
 	udpPeer     bool // UDP: connected to a default peer
 	icmpErr     bool // UDP: an ICMP port unreachable not yet reported
 	deferred    []accepted
+	closing     bool      // closesocket is waiting (linger) with s.mu released
 	lingering   bool      // a non-blocking lingering close is under way
 	lingerEnd   time.Time // its deadline
 }
@@ -275,9 +275,9 @@ func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g 
 
 // register attaches ep to s, makes the handle and records the socket.
 func (ss *session) register(up provider.UpcallTable, s *socket, ep tcpip.Endpoint, wq *waiter.Queue) (wsa.Socket, error) {
-	s.ep, s.wq = ep, wq
+	s.ep = ep
 	s.rd.init()
-	s.rd.setObserver(s.observe)
+	s.rd.addObserver(s.observe)
 	s.rd.attach(wq)
 	h, err := up.WPUCreateSocketHandle(s.info.CatalogEntryId, s)
 	if err != nil {
@@ -344,7 +344,7 @@ func (s *socket) renewLocked() error {
 			return translate(terr)
 		}
 	}
-	s.ep, s.wq = ep, wq
+	s.ep = ep
 	s.rd.attach(wq)
 	s.conn = connNone
 	s.connTimeout = false
@@ -370,12 +370,6 @@ func (s *socket) sndTimeout() time.Duration {
 		return 0
 	}
 	return time.Duration(s.opts.sndTimeo) * time.Millisecond
-}
-
-func (s *socket) nonblocking() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.opts.nonblocking
 }
 
 // conditions is what select, WSAPoll and the FD_* events need to know about

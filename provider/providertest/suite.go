@@ -250,9 +250,9 @@ func (e *env) pair() (cli, srv wsa.Socket) {
 func (e *env) udp(h Host) (wsa.Socket, wsa.Sockaddr) {
 	e.t.Helper()
 	s := e.sock(h, wsa.SOCK_DGRAM)
-	a := e.srvA
-	if h.Procs != e.srv.Procs {
-		a = e.cliA
+	a := e.cliA
+	if h.Addr4 == e.srv.Addr4 && h.Addr6 == e.srv.Addr6 {
+		a = e.srvA
 	}
 	e.bind(h, s, a, 0)
 	return s, sa(a, e.port(h, s))

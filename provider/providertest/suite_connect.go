@@ -39,6 +39,17 @@ var _ = addGroup("Socket",
 		}
 		_, err := p.WSPGetSockName(wsa.Socket(0x7ffff0))
 		e.check(err, wsa.WSAENOTSOCK, "unknown handle")
+		if u := e.srv.Upcalls; u != nil {
+			n := u.Sockets()
+			s := e.sock(e.srv, wsa.SOCK_STREAM)
+			if h, ok := u.Socket(s); !ok || h.CatalogEntryID != tcp.CatalogEntryId || u.Sockets() != n+1 {
+				e.t.Fatalf("handle table entry %+v (%v), %d handles", h, ok, u.Sockets())
+			}
+			e.check(p.WSPCloseSocket(s), nil, "closesocket")
+			if u.Sockets() != n {
+				e.t.Fatal("closesocket did not release the handle")
+			}
+		}
 	}},
 	testCase{name: "Names", fn: func(e *env) {
 		for _, typ := range []int32{wsa.SOCK_STREAM, wsa.SOCK_DGRAM} {

@@ -2,7 +2,6 @@ package providertest
 
 import (
 	"bytes"
-	"errors"
 	"time"
 
 	"github.com/ws2go/ws2/wsa"
@@ -291,13 +290,3 @@ var _ = addGroup("Datagram",
 )
 
 var bcast = mustAddr("255.255.255.255")
-
-// recvAny drains whatever is readable (helper for tests that only need the
-// connection to progress).
-func (e *env) recvAny(h Host, s wsa.Socket) error {
-	_, err := e.recv(h, s, make([]byte, 64<<10), 0)
-	if errors.Is(err, wsa.WSAEWOULDBLOCK) {
-		return nil
-	}
-	return err
-}

@@ -100,8 +100,11 @@ func (e *Event) Signaled() bool {
 // Wait waits up to d for the event to be set and reports whether it was.
 func (e *Event) Wait(d time.Duration) bool {
 	e.mu.Lock()
-	ch := e.ch
+	ch, set := e.ch, e.signaled
 	e.mu.Unlock()
+	if set {
+		return true
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -1,0 +1,104 @@
+// Package netstack is ws2's base transport provider: the analog of MSAFD
+// (mswsock.dll over afd.sys and tcpip.sys), serving TCP and UDP over IPv4
+// and IPv6 from one gVisor netstack instance (package stack).
+//
+// # What it is
+//
+// [New] returns the [Provider] of one stack; its Startup is the WSPStartup
+// (a provider.StartupFunc) and hands back the WSP procedure table. [Install]
+// registers it in a catalog's registry under a path ([DefaultPath] stands
+// for mswsock.dll) and installs the catalog entries of [Protocols], modelled
+// on MSAFD's (spec §4.4): "MSAFD Tcpip [TCP/IP]", "[UDP/IP]",
+// "[TCP/IPv6]", "[UDP/IPv6]", with MSAFD's provider GUIDs, service flags,
+// sockaddr sizes and message sizes. RAW entries will come later.
+//
+// Socket handles are made with the upcall WPUCreateSocketHandle, carrying
+// the provider's per-socket state as context; every routine finds its state
+// again with WPUQuerySocketHandleContext (an unknown handle is WSAENOTSOCK).
+//
+// # Structure
+//
+//   - errors.go is the one translation of gVisor's tcpip.Error into Winsock
+//     errors; the cases where the answer depends on the call (a FIN is a
+//     0-byte recv, an ICMP port unreachable is WSAECONNRESET on UDP, ...)
+//     are decided by the callers and listed there.
+//   - readiness.go is the one place where gVisor's waiter events enter: each
+//     socket registers one waiter.Entry and blocked callers park on a
+//     channel closed at the next event; socket.conditions derives readable,
+//     writable, connected, failed and closed from it, for the I/O models to
+//     build on. Nothing polls, with one exception: a lingering closesocket
+//     also re-checks with a backoff, because gVisor signals nothing when our
+//     FIN is acknowledged.
+//   - Every data operation is a non-blocking "try" step (tryRecvStream,
+//     trySendStream, tryRecvDgram, trySendDgram, tryAccept) run by a wait
+//     loop (readiness.block) that ends on the condition, on SO_RCVTIMEO or
+//     SO_SNDTIMEO (WSAETIMEDOUT; overlapped sockets only) or on closesocket
+//     from another goroutine (WSAEINTR), so that overlapped I/O can reuse
+//     the steps.
+//   - bindtable.go decides every bind by Windows' SO_REUSEADDR /
+//     SO_EXCLUSIVEADDRUSE table (spec §5.7) and hands out ephemeral ports;
+//     gVisor's own reuse flags are set so that it accepts what the table
+//     allows and load-balances only between sockets that both asked for
+//     SO_REUSEADDR on the same address.
+//   - Data moves between the caller's buffers and gVisor with no copy of our
+//     own: a scatter writer fills the WSABUFs from gVisor's views on receive,
+//     a gather reader feeds them to gVisor's packet buffers on send.
+//
+// # Winsock semantics on a Linux-like stack
+//
+// Where gVisor follows Linux, the provider gives Windows' answers: a
+// non-blocking connect fails WSAEWOULDBLOCK, then WSAEALREADY, then
+// WSAEISCONN, and may be retried after a failure (the endpoint is replaced);
+// a connect gives up after [DefaultConnectTimeout] (Windows' ~21 s, gVisor
+// would retry ~63 s); connecting to INADDR_ANY is WSAEADDRNOTAVAIL (gVisor
+// would go to loopback); IPV6_V6ONLY defaults to TRUE; shutdown(SD_RECEIVE)
+// on TCP resets the connection when data is queued or arrives; a datagram
+// larger than the buffers fills them and fails WSAEMSGSIZE, the rest
+// discarded; linger follows spec §5.6; the accept condition function may
+// accept, reject (reset, WSAECONNREFUSED) or defer (WSATRY_AGAIN, offered
+// again); an accepted socket inherits the listener's options; SO_RCVTIMEO
+// and SO_SNDTIMEO are DWORD milliseconds.
+//
+// # Documented deviations
+//
+//   - Urgent data: gVisor's TCP has no urgent (OOB) data, so it cannot be
+//     done truthfully. MSG_OOB on send or recv fails WSAEOPNOTSUPP
+//     (WSAEINVAL with SO_OOBINLINE on, as Windows checks that first);
+//     SIOCATMARK always reports TRUE ("no urgent data waiting");
+//     SO_OOBINLINE is accepted and stored. The catalog entries keep MSAFD's
+//     XP1_EXPEDITED_DATA flag, as the brief asks for its exact flags.
+//   - FIONREAD on a datagram socket is the size of the next datagram;
+//     gVisor does not expose the total of all queued datagrams that Windows
+//     reports.
+//   - An ICMP port unreachable makes a later receive fail WSAECONNRESET only
+//     on a connected UDP socket (and only if SIO_UDP_CONNRESET is on):
+//     gVisor drops the ICMP error for unconnected sockets.
+//   - A non-blocking closesocket with l_linger > 0 starts the graceful
+//     disconnect and waits up to about a round trip for it to be
+//     acknowledged before failing WSAEWOULDBLOCK (Windows checks for
+//     unacknowledged data without starting it; gVisor does not expose that).
+//   - WSASendDisconnect/WSARecvDisconnect with disconnect data fail
+//     WSAENOPROTOOPT, as MSL documents for providers without disconnect data.
+//   - A sockaddr shorter than the socket's family needs (sockaddr_in to an
+//     AF_INET6 socket) is WSAEFAULT; a sockaddr_in6 given to an AF_INET
+//     socket is WSAEAFNOSUPPORT.
+//   - SO_MAX_MSG_SIZE is 65507 (IPv4) or 65527 (IPv6) for UDP, the largest
+//     datagram send accepts, and 0 for TCP.
+//
+// # Not yet
+//
+// WSPSelect, WSPEventSelect, WSPEnumNetworkEvents, WSPAsyncSelect,
+// WSPGetOverlappedResult, overlapped calls (ov != nil) and
+// SIO_GET_EXTENSION_FUNCTION_POINTER return WSAEOPNOTSUPP until the I/O
+// model work (TODO(io-models)); WSPDuplicateSocket returns WSAEOPNOTSUPP (no
+// second process to duplicate into); WSPJoinLeaf, WSPGetQOSByName and
+// WSPCancelBlockingCall are obsolete and return WSAEOPNOTSUPP.
+//
+// # Imports and concurrency
+//
+// It imports provider, wsa, stack, gVisor and the standard library; never
+// api. Every routine may be called from many goroutines at once; blocking
+// routines park on readiness; closesocket from another goroutine ends a
+// call blocked on that socket with WSAEINTR, and no goroutine of the
+// provider outlives the sockets.
+package netstack
