@@ -1,21 +1,15 @@
 package integration
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
-	"net"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ws2go/ws2/api"
+	"github.com/ws2go/ws2/internal/testutil"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -23,118 +17,16 @@ import (
 const stepTimeout = 20 * time.Second
 
 // binEnv carries the path of the ws2d binary that the parent test process
-// built into the children netns.Enter starts, so that they do not build it
-// again (and never build inside a namespace).
+// built (testutil.BuildOnce, called before netns.Enter) into the children
+// netns.Enter starts, so that they do not build it again (and never build
+// inside a namespace).
 const binEnv = "WS2_INTEGRATION_WS2D"
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildPath string
-	buildErr  error
-)
-
+// TestMain removes the ws2d binary the tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	testutil.Cleanup()
 	os.Exit(code)
-}
-
-// ws2dBinary builds cmd/ws2d once per test run and returns its path. Call
-// it before netns.Enter: the child finds the parent's build through binEnv.
-func ws2dBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(binEnv); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		goCmd, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		if buildDir, buildErr = os.MkdirTemp("", "ws2-integration-"); buildErr != nil {
-			return
-		}
-		path := filepath.Join(buildDir, "ws2d")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, goCmd, "build", "-o", path, "github.com/ws2go/ws2/cmd/ws2d").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/ws2d: %v\n%s", err, out)
-			return
-		}
-		buildPath = path
-		os.Setenv(binEnv, path)
-	})
-	if buildErr != nil {
-		t.Fatalf("building ws2d: %v", buildErr)
-	}
-	return buildPath
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// disableDAD turns IPv6 duplicate address detection off for the
-// interfaces created from now on, in the test's own namespace, so that the
-// kernel's IPv6 addresses on the TUN are usable at once.
-func disableDAD(t *testing.T) {
-	t.Helper()
-	for _, p := range []string{"/proc/sys/net/ipv6/conf/default/accept_dad", "/proc/sys/net/ipv6/conf/all/accept_dad"} {
-		if err := os.WriteFile(p, []byte("0"), 0o644); err != nil {
-			t.Fatalf("disable DAD: %v", err)
-		}
-	}
-}
-
-// dialRetry dials a kernel socket to addr until it connects or stepTimeout
-// passes; alive, if not nil, reports a reason to stop early (the server
-// died).
-func dialRetry(t *testing.T, network, addr string, alive func() error) net.Conn {
-	t.Helper()
-	deadline := time.Now().Add(stepTimeout)
-	for {
-		c, err := net.DialTimeout(network, addr, time.Second)
-		if err == nil {
-			return c
-		}
-		if alive != nil {
-			if aerr := alive(); aerr != nil {
-				t.Fatalf("dial %s %s: %v; server gone: %v", network, addr, err, aerr)
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dial %s %s: still failing after %v: %v", network, addr, stepTimeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func randomBytes(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // apiEcho is a minimal echo service (TCP and UDP) on a Winsock session,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ws2go/ws2"
 	"github.com/ws2go/ws2/api"
+	"github.com/ws2go/ws2/internal/testutil"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -79,7 +80,7 @@ func apiUDPEcho(t *testing.T, ws *api.Session, addr netip.AddrPort, sizes []int)
 	defer closeAfter(ws, s, stepTimeout)()
 	buf := make([]byte, 64<<10)
 	for _, n := range sizes {
-		msg := randomBytes(t, n)
+		msg := testutil.RandomBytes(t, n)
 		if m, err := ws.Sendto(s, msg, 0, wsa.SockaddrFromAddrPort(addr)); err != nil || int(m) != n {
 			t.Fatalf("sendto %d bytes to %v: %d, %v", n, addr, m, err)
 		}
@@ -120,7 +121,7 @@ func TestPipeEcho(t *testing.T) {
 			name = "IPv6"
 		}
 		t.Run(name+"/TCP", func(t *testing.T) {
-			data := randomBytes(t, 1<<20)
+			data := testutil.RandomBytes(t, 1<<20)
 			got, err := apiTCPEcho(b.Session, server, data)
 			if err != nil {
 				t.Fatal(err)
@@ -135,7 +136,7 @@ func TestPipeEcho(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					data := randomBytes(t, 100<<10+i*333)
+					data := testutil.RandomBytes(t, 100<<10+i*333)
 					got, err := apiTCPEcho(b.Session, server, data)
 					if err != nil {
 						t.Errorf("connection %d: %v", i, err)

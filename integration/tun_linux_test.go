@@ -14,6 +14,7 @@ import (
 
 	"github.com/ws2go/ws2"
 	"github.com/ws2go/ws2/internal/netns"
+	"github.com/ws2go/ws2/internal/testutil"
 )
 
 // kernelEcho serves echo on kernel sockets at addr (TCP and UDP) until the
@@ -89,7 +90,7 @@ func TestTUNOutbound(t *testing.T) {
 	if !netns.Enter(t) {
 		return
 	}
-	disableDAD(t)
+	testutil.DisableDAD(t)
 	const name = "ws2i1"
 	h, err := ws2.NewTUN(ws2.TUNConfig{
 		Name: name,
@@ -118,7 +119,7 @@ func TestTUNOutbound(t *testing.T) {
 		// The kernel's listener is up, but the link may still be coming
 		// up on the stack's side: retry the first connection briefly.
 		var got []byte
-		data := randomBytes(t, 1<<20)
+		data := testutil.RandomBytes(t, 1<<20)
 		deadline := time.Now().Add(stepTimeout)
 		for {
 			got, err = apiTCPEcho(h.Session, server, data)

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ws2go/ws2/internal/netns"
+	"github.com/ws2go/ws2/internal/testutil"
 )
 
 // The namespace's addresses (RFC 3849 and RFC 5737 documentation ranges;
@@ -39,7 +39,7 @@ const (
 // ws2dProc is a running ws2d.
 type ws2dProc struct {
 	cmd    *exec.Cmd
-	stderr lockedBuffer
+	stderr testutil.LockedBuffer
 	exited chan struct{} // closed when the process has exited
 	err    error         // of Wait, once exited is closed
 }
@@ -176,7 +176,7 @@ func socatUDP(t *testing.T, addr string, sizes []int) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "socat", "-t", "1", "-T", "15", "-b", "65536", "-", addr)
 	cmd.Stdin, cmd.Stdout = inR, outW
-	var stderr lockedBuffer
+	var stderr testutil.LockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("socat %s: %v", addr, err)
@@ -195,7 +195,7 @@ func socatUDP(t *testing.T, addr string, sizes []int) {
 	}
 	defer finish()
 	for _, n := range sizes {
-		msg := randomBytes(t, n)
+		msg := testutil.RandomBytes(t, n)
 		if _, err := inW.Write(msg); err != nil {
 			t.Fatalf("%s: write %d bytes to socat: %v", addr, n, err)
 		}
@@ -225,12 +225,12 @@ func socatUDP(t *testing.T, addr string, sizes []int) {
 // talk to its echo service, and SIGTERM stops it with status 0 and removes
 // the device.
 func TestWs2dEcho(t *testing.T) {
-	bin := ws2dBinary(t)
+	bin := testutil.BuildOnce(t, "github.com/ws2go/ws2/cmd/ws2d", binEnv)
 	if !netns.Enter(t) {
 		return
 	}
 	requireTools(t, "socat")
-	disableDAD(t)
+	testutil.DisableDAD(t)
 	pcap := filepath.Join(t.TempDir(), "ws2i0.pcap")
 
 	p := startWs2d(t, bin,
@@ -239,7 +239,7 @@ func TestWs2dEcho(t *testing.T) {
 		"--kernel-addr", kernelV4+"/24", "--kernel-addr", kernelV6+"/64")
 	// Ready: TCP connects on both families.
 	for _, ip := range []string{hostV4, hostV6} {
-		dialRetry(t, "tcp", net.JoinHostPort(ip, echoPort), p.alive).Close()
+		testutil.DialRetry(t, "tcp", net.JoinHostPort(ip, echoPort), stepTimeout, p.alive).Close()
 	}
 	if ifc, err := net.InterfaceByName(tunName); err != nil || ifc.MTU != tunMTU || ifc.Flags&net.FlagUp == 0 {
 		t.Fatalf("%s: %+v, %v; want up with MTU %d", tunName, ifc, err, tunMTU)
@@ -247,7 +247,7 @@ func TestWs2dEcho(t *testing.T) {
 
 	t.Run("socat/TCP", func(t *testing.T) {
 		for _, addr := range []string{"TCP4:" + hostV4 + ":" + echoPort, "TCP6:[" + hostV6 + "]:" + echoPort} {
-			data := randomBytes(t, tcpVolume)
+			data := testutil.RandomBytes(t, tcpVolume)
 			sum, n := socatTCP(t, addr, data)
 			if n != len(data) || sum != sha256.Sum256(data) {
 				t.Errorf("%s: got %d bytes back (sha256 %x), sent %d (sha256 %x)", addr, n, sum, len(data), sha256.Sum256(data))
@@ -293,7 +293,8 @@ func TestWs2dEcho(t *testing.T) {
 	if strings.Contains(out, "level=ERROR") {
 		t.Errorf("ws2d logged errors")
 	}
-	checkPcap(t, pcap)
+	// A header, a record header and at least an IP header.
+	testutil.CheckPcapFile(t, pcap, 24+16+20)
 }
 
 // kernelTCPEcho sends n random bytes over a kernel TCP connection to addr
@@ -328,21 +329,4 @@ func kernelTCPEcho(addr string, n int) error {
 		return fmt.Errorf("got %d bytes back, sent %d, not equal", len(got), len(data))
 	}
 	return nil
-}
-
-// checkPcap checks that path holds a pcap capture with some packets.
-func checkPcap(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("pcap: %v", err)
-	}
-	if len(b) < 24+16+20 {
-		t.Fatalf("pcap: %d bytes, want a header and packets", len(b))
-	}
-	switch binary.LittleEndian.Uint32(b) {
-	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
-	default:
-		t.Fatalf("pcap: bad magic % x", b[:4])
-	}
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -22,31 +21,9 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-)
 
-// leakCheck records the goroutine count; the returned func fails t if,
-// within a few seconds, the count has not come back to it. Tests using it
-// must not run in parallel.
-func leakCheck(t *testing.T) func() {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	return func() {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Fatalf("goroutine leak: %d before, %d after Close\n%s", before, n, buf)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-}
+	"github.com/ws2go/ws2/internal/testutil"
+)
 
 func fullAddr(ap netip.AddrPort) (tcpip.FullAddress, tcpip.NetworkProtocolNumber) {
 	proto := ipv6.ProtocolNumber
@@ -111,6 +88,23 @@ func roundTrip(t *testing.T, c net.Conn, n int) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("echoed bytes differ")
 	}
+}
+
+// writeUntilError writes to c without end, for at most 20 seconds, and
+// sends the error that stops it.
+func writeUntilError(c net.Conn) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 64<<10)
+		c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+		for {
+			if _, err := c.Write(buf); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	return done
 }
 
 // dialTCP connects from s to ap.
@@ -268,7 +262,7 @@ func TestOptions(t *testing.T) {
 }
 
 func TestLoopbackEcho(t *testing.T) {
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	s, err := NewLoopback()
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +314,7 @@ func pipePair(t *testing.T, ca, cb NICConfig) (a, b *Stack) {
 }
 
 func TestPipe(t *testing.T) {
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	a, b := pipePair(t, NICConfig{}, NICConfig{})
 	tests := []struct {
 		name   string
@@ -351,7 +345,7 @@ func TestPipe(t *testing.T) {
 // TestPipeOneSideClosed: closing one stack does not disturb the other;
 // packets toward the closed side are dropped.
 func TestPipeOneSideClosed(t *testing.T) {
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	a, b := pipePair(t, NICConfig{}, NICConfig{})
 	b.Close()
 	fa, proto := fullAddr(netip.MustParseAddrPort("192.0.2.2:80"))
@@ -484,7 +478,7 @@ func TestPipeErrors(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	s, err := NewLoopback()
 	if err != nil {
 		t.Fatal(err)
@@ -560,24 +554,6 @@ func parsePcap(t *testing.T, b []byte) (snap uint32, recs []pcapRecord) {
 	return snap, recs
 }
 
-// lockedBuffer is a bytes.Buffer safe to read while the stack writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
-
 func TestPcap(t *testing.T) {
 	tests := []struct {
 		snap     uint32
@@ -588,7 +564,7 @@ func TestPcap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint("snap=", tt.snap), func(t *testing.T) {
-			var capA lockedBuffer
+			var capA testutil.LockedBuffer
 			a, b := pipePair(t, NICConfig{Pcap: &capA, PcapSnapLen: tt.snap}, NICConfig{})
 			if _, recs := parsePcap(t, capA.Bytes()); len(recs) != 0 {
 				t.Fatalf("%d records before any traffic", len(recs))
@@ -704,22 +680,12 @@ func TestIPProtocol(t *testing.T) {
 // TestPipeCloseUnderLoad closes one side of a Pipe while data streams
 // from the other.
 func TestPipeCloseUnderLoad(t *testing.T) {
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	a, b := pipePair(t, NICConfig{}, NICConfig{})
 	ap := netip.MustParseAddrPort("192.0.2.2:80")
 	stop := listenTCP(t, b, ap)
 	c := dialTCP(t, a, ap)
-	writerDone := make(chan error, 1)
-	go func() {
-		buf := make([]byte, 64<<10)
-		c.SetWriteDeadline(time.Now().Add(20 * time.Second))
-		for {
-			if _, err := c.Write(buf); err != nil {
-				writerDone <- err
-				return
-			}
-		}
-	}()
+	writerDone := writeUntilError(c)
 	go io.Copy(io.Discard, c)
 	time.Sleep(100 * time.Millisecond)
 	b.Close()

@@ -14,6 +14,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 
 	"github.com/ws2go/ws2/internal/netns"
+	"github.com/ws2go/ws2/internal/testutil"
 	"github.com/ws2go/ws2/tun"
 )
 
@@ -25,7 +26,7 @@ func openKernelSide(t *testing.T, name string, addrs ...string) *tun.Device {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/accept_dad", []byte("0"), 0); err != nil {
+	if err := testutil.DisableInterfaceDAD(name); err != nil {
 		dev.Close()
 		t.Fatal(err)
 	}
@@ -49,14 +50,14 @@ func TestTUN(t *testing.T) {
 	if !netns.Enter(t) {
 		return
 	}
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	dev := openKernelSide(t, "ws2t0", "192.0.2.2/24", "2001:db8::2/64")
 	s, err := New(Options{})
 	if err != nil {
 		dev.Close()
 		t.Fatal(err)
 	}
-	var pcap lockedBuffer
+	var pcap testutil.LockedBuffer
 	nic, err := s.AddTUN(dev, NICConfig{Addrs: prefixes("192.0.2.1/24", "2001:db8::1/64"), Pcap: &pcap})
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func TestTUNRemoveNIC(t *testing.T) {
 	if !netns.Enter(t) {
 		return
 	}
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	s, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +228,7 @@ func TestTUNCloseUnderLoad(t *testing.T) {
 	if !netns.Enter(t) {
 		return
 	}
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	dev := openKernelSide(t, "ws2t0", "192.0.2.2/24")
 	s, err := New(Options{})
 	if err != nil {
@@ -243,17 +244,7 @@ func TestTUNCloseUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	writerDone := make(chan error, 1)
-	go func() {
-		buf := make([]byte, 64<<10)
-		c.SetWriteDeadline(time.Now().Add(20 * time.Second))
-		for {
-			if _, err := c.Write(buf); err != nil {
-				writerDone <- err
-				return
-			}
-		}
-	}()
+	writerDone := writeUntilError(c)
 	go io.Copy(io.Discard, c) // the echo comes back
 	time.Sleep(200 * time.Millisecond)
 	closed := make(chan struct{})

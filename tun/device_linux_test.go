@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ws2go/ws2/internal/netns"
+	"github.com/ws2go/ws2/internal/testutil"
 )
 
 func TestSentinelFor(t *testing.T) {
@@ -192,7 +193,7 @@ func TestOpenConfigure(t *testing.T) {
 
 	// Turn DAD off so the IPv6 address is not tentative; not needed for
 	// the read-back, but it keeps /proc/net/if_inet6 flags stable.
-	if err := os.WriteFile("/proc/sys/net/ipv6/conf/ws2t0/accept_dad", []byte("0"), 0); err != nil {
+	if err := testutil.DisableInterfaceDAD("ws2t0"); err != nil {
 		t.Fatal(err)
 	}
 	want := []netip.Prefix{netip.MustParsePrefix("192.0.2.1/24"), netip.MustParsePrefix("2001:db8::1/64")}
@@ -358,7 +359,7 @@ func openUp(t *testing.T, name string, addrs ...string) *Device {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/accept_dad", []byte("0"), 0); err != nil {
+	if err := testutil.DisableInterfaceDAD(name); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range addrs {

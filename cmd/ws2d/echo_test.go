@@ -2,19 +2,18 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ws2go/ws2"
+	"github.com/ws2go/ws2/internal/testutil"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -46,6 +45,13 @@ var families = []family{
 	{"IPv6", wsa.AF_INET6, netip.IPv6Unspecified(), netip.IPv6Loopback()},
 }
 
+// echoAddrs are where the tests run the echo service: port 7 of both
+// families.
+var echoAddrs = []netip.AddrPort{
+	netip.AddrPortFrom(netip.IPv4Unspecified(), 7),
+	netip.AddrPortFrom(netip.IPv6Unspecified(), 7),
+}
+
 // startLoopbackEcho starts a loopback host with the echo service on port 7
 // of both families; both are closed when the test ends.
 func startLoopbackEcho(t *testing.T) (*ws2.Host, *Echo) {
@@ -55,10 +61,7 @@ func startLoopbackEcho(t *testing.T) (*ws2.Host, *Echo) {
 		t.Fatalf("NewLoopback: %v", err)
 	}
 	t.Cleanup(func() { h.Close() })
-	e, err := StartEcho(h.Session, []netip.AddrPort{
-		netip.AddrPortFrom(netip.IPv4Unspecified(), 7),
-		netip.AddrPortFrom(netip.IPv6Unspecified(), 7),
-	}, testLogger(t))
+	e, err := StartEcho(h.Session, echoAddrs, testLogger(t))
 	if err != nil {
 		t.Fatalf("StartEcho: %v", err)
 	}
@@ -143,14 +146,6 @@ func echoTCP(ws client, af int32, addr netip.AddrPort, data []byte) ([]byte, err
 	return got.Bytes(), nil
 }
 
-func randomBytes(t testing.TB, n int) []byte {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // Connect is used by the tests only; the service needs no client calls.
 type client interface {
 	Winsock
@@ -162,7 +157,7 @@ func TestEchoTCP(t *testing.T) {
 	var ws client = h.Session
 	for _, f := range families {
 		t.Run(f.name, func(t *testing.T) {
-			data := randomBytes(t, 1<<20)
+			data := testutil.RandomBytes(t, 1<<20)
 			got, err := echoTCP(ws, f.af, netip.AddrPortFrom(f.loopback, 7), data)
 			if err != nil {
 				t.Fatal(err)
@@ -185,7 +180,7 @@ func TestEchoTCPConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			data := randomBytes(t, 64<<10+i*1111)
+			data := testutil.RandomBytes(t, 64<<10+i*1111)
 			got, err := echoTCP(ws, f.af, netip.AddrPortFrom(f.loopback, 7), data)
 			if err != nil {
 				t.Errorf("connection %d (%s): %v", i, f.name, err)
@@ -228,7 +223,7 @@ func TestEchoUDP(t *testing.T) {
 			server := netip.AddrPortFrom(f.loopback, 7)
 			buf := make([]byte, 64<<10)
 			for _, n := range sizes {
-				data := randomBytes(t, n)
+				data := testutil.RandomBytes(t, n)
 				sent, err := ws.Sendto(s, data, 0, wsa.SockaddrFromAddrPort(server))
 				if err != nil || int(sent) != n {
 					t.Fatalf("sendto %d bytes: %d, %v", n, sent, err)
@@ -252,7 +247,7 @@ func TestEchoUDP(t *testing.T) {
 // nothing behind.
 func TestEchoStartFails(t *testing.T) {
 	h, _ := startLoopbackEcho(t)
-	before := runtime.NumGoroutine()
+	check := testutil.LeakCheck(t)
 	e, err := StartEcho(h.Session, []netip.AddrPort{
 		netip.AddrPortFrom(netip.IPv4Unspecified(), 8),
 		netip.AddrPortFrom(netip.IPv6Unspecified(), 7), // taken
@@ -272,44 +267,22 @@ func TestEchoStartFails(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitGoroutines(t, before)
-}
-
-// waitGoroutines waits, within bounds, until no more goroutines run than
-// want, and fails the test with a dump otherwise.
-func waitGoroutines(t *testing.T, want int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines, want at most %d:\n%s", n, want, buf)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	check()
 }
 
 // TestEchoCloseNoLeak stops the service while connections are open (one
 // idle, one in the middle of a transfer) and checks that every goroutine
 // it started, and those of the host, are gone afterwards.
 func TestEchoCloseNoLeak(t *testing.T) {
-	before := runtime.NumGoroutine()
+	check := testutil.LeakCheck(t)
 	func() {
 		h, err := ws2.NewLoopback()
 		if err != nil {
 			t.Fatalf("NewLoopback: %v", err)
 		}
 		defer h.Close()
-		withEcho := runtime.NumGoroutine()
-		e, err := StartEcho(h.Session, []netip.AddrPort{
-			netip.AddrPortFrom(netip.IPv4Unspecified(), 7),
-			netip.AddrPortFrom(netip.IPv6Unspecified(), 7),
-		}, testLogger(t))
+		checkEcho := testutil.LeakCheck(t)
+		e, err := StartEcho(h.Session, echoAddrs, testLogger(t))
 		if err != nil {
 			t.Fatalf("StartEcho: %v", err)
 		}
@@ -370,9 +343,9 @@ func TestEchoCloseNoLeak(t *testing.T) {
 				t.Errorf("recv after the service stopped: %d bytes", n)
 			}
 		}
-		waitGoroutines(t, withEcho)
+		checkEcho()
 	}()
-	waitGoroutines(t, before)
+	check()
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

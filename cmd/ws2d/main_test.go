@@ -6,65 +6,22 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/ws2go/ws2/internal/testutil"
 )
 
 // binEnv carries the path of the ws2d binary built by the parent test
-// process into the children that netns.Enter starts, so they do not build
-// it again.
+// process (testutil.BuildOnce, called before netns.Enter) into the children
+// that netns.Enter starts, so they do not build it again.
 const binEnv = "WS2D_TEST_BINARY"
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildPath string
-	buildErr  error
-)
-
+// TestMain removes the ws2d binary the tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	testutil.Cleanup()
 	os.Exit(code)
-}
-
-// ws2dBinary builds ws2d once per test process (or reuses the parent's
-// build) and returns its path. Call it before netns.Enter.
-func ws2dBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(binEnv); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		goCmd, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		if buildDir, buildErr = os.MkdirTemp("", "ws2d-test-"); buildErr != nil {
-			return
-		}
-		// Readable by all: a test runs the binary as an unprivileged user.
-		if buildErr = os.Chmod(buildDir, 0o755); buildErr != nil {
-			return
-		}
-		path := filepath.Join(buildDir, "ws2d")
-		out, err := exec.Command(goCmd, "build", "-o", path, ".").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New("go build: " + err.Error() + "\n" + string(out))
-			return
-		}
-		buildPath = path
-		os.Setenv(binEnv, path)
-	})
-	if buildErr != nil {
-		t.Fatalf("building ws2d: %v", buildErr)
-	}
-	return buildPath
 }
 
 // runBinary runs ws2d with args and returns its exit status and output.
@@ -94,7 +51,7 @@ func TestBinaryUsage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := ws2dBinary(t)
+	bin := testutil.BuildOnce(t, ".", binEnv)
 	tests := []struct {
 		args []string
 		code int

@@ -5,15 +5,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,53 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ws2go/ws2/internal/netns"
+	"github.com/ws2go/ws2/internal/testutil"
 )
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// disableDAD turns IPv6 duplicate address detection off for interfaces
-// created from now on in this (the test's own) namespace, so the kernel's
-// IPv6 address is usable at once.
-func disableDAD(t *testing.T) {
-	t.Helper()
-	for _, p := range []string{"/proc/sys/net/ipv6/conf/default/accept_dad", "/proc/sys/net/ipv6/conf/all/accept_dad"} {
-		if err := os.WriteFile(p, []byte("0"), 0o644); err != nil {
-			t.Fatalf("disable DAD: %v", err)
-		}
-	}
-}
-
-// dialRetry dials addr until it answers or the deadline passes.
-func dialRetry(t *testing.T, network, addr string) net.Conn {
-	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for {
-		c, err := net.DialTimeout(network, addr, time.Second)
-		if err == nil {
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dial %s %s: %v", network, addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // TestRunTUN runs ws2d's run in a network namespace of its own, on a real
 // TUN device, with kernel sockets as clients; then stops it with a signal
@@ -76,11 +28,11 @@ func TestRunTUN(t *testing.T) {
 	if !netns.Enter(t) {
 		return
 	}
-	disableDAD(t)
+	testutil.DisableDAD(t)
 	pcap := filepath.Join(t.TempDir(), "ws2d.pcap")
-	goroutines := runtime.NumGoroutine()
+	check := testutil.LeakCheck(t)
 	sigs := make(chan os.Signal, 1)
-	var stderr lockedBuffer
+	var stderr testutil.LockedBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{
@@ -102,9 +54,9 @@ func TestRunTUN(t *testing.T) {
 	})
 
 	for _, addr := range []string{"192.0.2.1:7007", "[2001:db8::1]:7007"} {
-		c := dialRetry(t, "tcp", addr)
+		c := testutil.DialRetry(t, "tcp", addr, testTimeout, nil)
 		c.SetDeadline(time.Now().Add(testTimeout))
-		data := randomBytes(t, 200<<10)
+		data := testutil.RandomBytes(t, 200<<10)
 		go func() {
 			c.Write(data)
 			c.(*net.TCPConn).CloseWrite()
@@ -122,7 +74,7 @@ func TestRunTUN(t *testing.T) {
 		u.SetDeadline(time.Now().Add(testTimeout))
 		buf := make([]byte, 64<<10)
 		for _, n := range []int{1, 1300, 3000} {
-			msg := randomBytes(t, n)
+			msg := testutil.RandomBytes(t, n)
 			if _, err := u.Write(msg); err != nil {
 				t.Fatalf("udp %s: write: %v", addr, err)
 			}
@@ -156,33 +108,17 @@ func TestRunTUN(t *testing.T) {
 	if _, err := net.InterfaceByName("ws2t0"); err == nil {
 		t.Error("ws2t0 still exists after the stop")
 	}
-	checkPcap(t, pcap)
+	// A header, a record header and more.
+	testutil.CheckPcapFile(t, pcap, 24+16)
 	// Everything run started has ended: stack, device, service, flusher.
-	waitGoroutines(t, goroutines)
-}
-
-// checkPcap checks that path holds a pcap capture with at least one packet.
-func checkPcap(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("pcap: %v", err)
-	}
-	if len(b) < 24+16 {
-		t.Fatalf("pcap: %d bytes, want a header and packets", len(b))
-	}
-	switch binary.LittleEndian.Uint32(b) {
-	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
-	default:
-		t.Fatalf("pcap: magic % x", b[:4])
-	}
+	check()
 }
 
 // TestBinaryMissingPrerequisites runs the built command, in a namespace of
 // its own, where it cannot bring the host up: it must say what is missing
 // and exit 1.
 func TestBinaryMissingPrerequisites(t *testing.T) {
-	bin := ws2dBinary(t)
+	bin := testutil.BuildOnce(t, ".", binEnv)
 	if !netns.Enter(t) {
 		return
 	}

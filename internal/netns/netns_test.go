@@ -1,21 +1,12 @@
-package netns
+package netns_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/ws2go/ws2/internal/netns"
+	"github.com/ws2go/ws2/internal/testutil"
 )
-
-// fakeTB records what Require does with it. Skip and Fatal do not stop the
-// goroutine here, unlike the real ones.
-type fakeTB struct {
-	testing.TB
-	skipped, failed string
-}
-
-func (f *fakeTB) Helper()                        {}
-func (f *fakeTB) Skipf(format string, a ...any)  { f.skipped = fmt.Sprintf(format, a...) }
-func (f *fakeTB) Fatalf(format string, a ...any) { f.failed = fmt.Sprintf(format, a...) }
 
 func TestRequire(t *testing.T) {
 	tests := []struct {
@@ -28,14 +19,15 @@ func TestRequire(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("env="+tt.env, func(t *testing.T) {
-			t.Setenv(RequireEnv, tt.env)
-			var f fakeTB
-			Require(&f, "socat missing")
-			if (f.skipped != "") != tt.wantSkip || (f.failed != "") != tt.wantFa {
-				t.Fatalf("skipped=%q failed=%q, want skip=%v fail=%v", f.skipped, f.failed, tt.wantSkip, tt.wantFa)
+			t.Setenv(netns.RequireEnv, tt.env)
+			// Its Skipf and Fatalf record and return, unlike the real ones.
+			var f testutil.FakeTB
+			netns.Require(&f, "socat missing")
+			if f.Skipped() != tt.wantSkip || f.Failed() != tt.wantFa {
+				t.Fatalf("skipped=%q failed=%q, want skip=%v fail=%v", f.Skips(), f.Failures(), tt.wantSkip, tt.wantFa)
 			}
-			if !strings.Contains(f.skipped+f.failed, "socat missing") {
-				t.Fatalf("reason lost: %q%q", f.skipped, f.failed)
+			if !strings.Contains(f.Skips()+f.Failures(), "socat missing") {
+				t.Fatalf("reason lost: %q%q", f.Skips(), f.Failures())
 			}
 		})
 	}
