@@ -4,19 +4,23 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ws2go/ws2/internal/winobj"
 	"github.com/ws2go/ws2/wsa"
 )
 
 // handleKind says what a handle-table slot holds. Sockets and the other
-// handles (events, the APC queue; completion ports and message queues in the
-// next issue) share one table, so no two objects ever share a value, as in a
-// Windows process handle table.
+// handles (event objects, the APC queue that stands for the Session's
+// thread, completion ports, message queues standing for windows) share one
+// table, so no two objects ever share a value, as in a Windows process handle
+// table.
 type handleKind uint8
 
 const (
 	kindSocket handleKind = iota + 1
 	kindEvent
 	kindAPCQueue
+	kindPort
+	kindMsgQueue
 )
 
 // handleEntry is one live handle. Exactly one of the object pointers is set,
@@ -26,8 +30,10 @@ type handleEntry struct {
 	kind  handleKind
 	h     uintptr
 	sock  *socketObj
-	event *eventObj
-	apc   *apcQueue
+	event *winobj.Event
+	apc   *winobj.APCQueue
+	port  *winobj.Port
+	mq    *winobj.MessageQueue
 }
 
 // Handle-table geometry. A handle is index*4 (multiples of 4 as in Windows,
@@ -133,15 +139,28 @@ func (t *handleTable) remove(e *handleEntry) bool {
 	return true
 }
 
-// close empties the table; later inserts fail with WSANOTINITIALISED.
-func (t *handleTable) close() {
+// close empties the table and returns the entries it held; later inserts
+// fail with WSANOTINITIALISED.
+func (t *handleTable) close() []*handleEntry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.closed = true
+	var held []*handleEntry
 	for _, c := range *t.dir.Load() {
 		for i := range c {
-			c[i].Store(nil)
+			if e := c[i].Swap(nil); e != nil {
+				held = append(held, e)
+			}
 		}
 	}
 	t.free = nil
+	return held
+}
+
+// object returns the live entry of h if it is of kind k, or nil.
+func (t *handleTable) object(h wsa.Handle, k handleKind) *handleEntry {
+	if e := t.lookup(uintptr(h)); e != nil && e.kind == k {
+		return e
+	}
+	return nil
 }

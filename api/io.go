@@ -68,9 +68,16 @@ func (s *Session) Recvfrom(h wsa.Socket, buf []byte, flags int32) (int32, wsa.So
 
 // WSASend is WSASend. The count goes through sent, which may be nil only
 // for an overlapped call (else WSAEFAULT); it is set when the call completes
-// at once. An overlapped call that completes later returns WSA_IO_PENDING;
-// its result arrives through overlapped (and croutine, queued to the
-// Session's APC queue).
+// at once.
+//
+// With overlapped not nil the call is overlapped (see "Overlapped I/O" in
+// the package doc): nil means it completed at once and its completion is
+// still delivered, WSA_IO_PENDING that it completes later, through
+// overlapped.HEvent and the socket's completion port, or through croutine,
+// which then runs in an alertable wait on the Session; any other error
+// means it did not start and nothing will be delivered. On a socket created
+// without WSA_FLAG_OVERLAPPED, overlapped and croutine are ignored, as MSL
+// says: the call is an ordinary one.
 func (s *Session) WSASend(h wsa.Socket, bufs [][]byte, sent *uint32, flags uint32, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
 	inst, so, p, err := s.sock(h)
 	if err != nil {
@@ -80,9 +87,11 @@ func (s *Session) WSASend(h wsa.Socket, bufs [][]byte, sent *uint32, flags uint3
 	if sent == nil && overlapped == nil {
 		return wsa.WSAEFAULT
 	}
-	n, err := p.procs.WSPSend(h, bufs, flags, overlapped, croutine, &inst.tid)
-	if err != nil {
-		return providerErr(err)
+	ov, cr := ovArgs(so, overlapped, croutine)
+	c := inst.beginOp(so, ov, cr)
+	n, err := p.procs.WSPSend(h, bufs, flags, ov, cr, &inst.tid)
+	if err := inst.endOp(c, providerErr(err)); err != nil {
+		return err
 	}
 	if sent != nil {
 		*sent = n
@@ -92,7 +101,9 @@ func (s *Session) WSASend(h wsa.Socket, bufs [][]byte, sent *uint32, flags uint3
 
 // WSARecv is WSARecv. flags is in/out (MSG_PEEK, MSG_OOB, MSG_WAITALL,
 // MSG_PUSH_IMMEDIATE in; MSG_PARTIAL out) and must not be nil (WSAEFAULT);
-// recvd as in WSASend.
+// recvd and the overlapped arguments as in WSASend. For an overlapped
+// receive that completes later, the flags come back through
+// WSAGetOverlappedResult (or the completion routine), not through flags.
 func (s *Session) WSARecv(h wsa.Socket, bufs [][]byte, recvd *uint32, flags *uint32, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
 	inst, so, p, err := s.sock(h)
 	if err != nil {
@@ -102,9 +113,11 @@ func (s *Session) WSARecv(h wsa.Socket, bufs [][]byte, recvd *uint32, flags *uin
 	if flags == nil || (recvd == nil && overlapped == nil) {
 		return wsa.WSAEFAULT
 	}
-	n, err := p.procs.WSPRecv(h, bufs, flags, overlapped, croutine, &inst.tid)
-	if err != nil {
-		return providerErr(err)
+	ov, cr := ovArgs(so, overlapped, croutine)
+	c := inst.beginOp(so, ov, cr)
+	n, err := p.procs.WSPRecv(h, bufs, flags, ov, cr, &inst.tid)
+	if err := inst.endOp(c, providerErr(err)); err != nil {
+		return err
 	}
 	if recvd != nil {
 		*recvd = n
@@ -112,7 +125,8 @@ func (s *Session) WSARecv(h wsa.Socket, bufs [][]byte, recvd *uint32, flags *uin
 	return nil
 }
 
-// WSASendTo is WSASendTo; to may be nil on a connected socket.
+// WSASendTo is WSASendTo; to may be nil on a connected socket. The other
+// arguments are as in WSASend.
 func (s *Session) WSASendTo(h wsa.Socket, bufs [][]byte, sent *uint32, flags uint32, to wsa.Sockaddr, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
 	inst, so, p, err := s.sock(h)
 	if err != nil {
@@ -125,9 +139,11 @@ func (s *Session) WSASendTo(h wsa.Socket, bufs [][]byte, sent *uint32, flags uin
 	if err := checkSockaddr(to, true); err != nil {
 		return err
 	}
-	n, err := p.procs.WSPSendTo(h, bufs, flags, to, overlapped, croutine, &inst.tid)
-	if err != nil {
-		return providerErr(err)
+	ov, cr := ovArgs(so, overlapped, croutine)
+	c := inst.beginOp(so, ov, cr)
+	n, err := p.procs.WSPSendTo(h, bufs, flags, to, ov, cr, &inst.tid)
+	if err := inst.endOp(c, providerErr(err)); err != nil {
+		return err
 	}
 	if sent != nil {
 		*sent = n
@@ -137,7 +153,8 @@ func (s *Session) WSASendTo(h wsa.Socket, bufs [][]byte, sent *uint32, flags uin
 
 // WSARecvFrom is WSARecvFrom. from, if not nil, receives the source address;
 // for an overlapped call it is written when the operation completes, so it
-// must stay valid until then (the C lpFrom/lpFromlen rule).
+// must stay valid until then (the C lpFrom/lpFromlen rule). The other
+// arguments are as in WSARecv.
 func (s *Session) WSARecvFrom(h wsa.Socket, bufs [][]byte, recvd *uint32, flags *uint32, from *wsa.Sockaddr, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
 	inst, so, p, err := s.sock(h)
 	if err != nil {
@@ -147,9 +164,11 @@ func (s *Session) WSARecvFrom(h wsa.Socket, bufs [][]byte, recvd *uint32, flags 
 	if flags == nil || (recvd == nil && overlapped == nil) {
 		return wsa.WSAEFAULT
 	}
-	n, err := p.procs.WSPRecvFrom(h, bufs, flags, from, overlapped, croutine, &inst.tid)
-	if err != nil {
-		return providerErr(err)
+	ov, cr := ovArgs(so, overlapped, croutine)
+	c := inst.beginOp(so, ov, cr)
+	n, err := p.procs.WSPRecvFrom(h, bufs, flags, from, ov, cr, &inst.tid)
+	if err := inst.endOp(c, providerErr(err)); err != nil {
+		return err
 	}
 	if recvd != nil {
 		*recvd = n
@@ -177,4 +196,14 @@ func (s *Session) WSARecvDisconnect(h wsa.Socket, data []byte) error {
 	}
 	defer so.gate.leave()
 	return providerErr(p.procs.WSPRecvDisconnect(h, data))
+}
+
+// ovArgs applies the rule for a socket created without WSA_FLAG_OVERLAPPED:
+// the overlapped arguments are ignored (MSL WSASend, WSARecv, WSAIoctl: "This
+// parameter is ignored for nonoverlapped sockets").
+func ovArgs(so *socketObj, ov *wsa.Overlapped, cr wsa.CompletionRoutine) (*wsa.Overlapped, wsa.CompletionRoutine) {
+	if so.nonOverlapped.Load() {
+		return nil, nil
+	}
+	return ov, cr
 }

@@ -42,7 +42,10 @@ func (s *Session) Getsockopt(h wsa.Socket, level, optname int32, optval []byte) 
 	return n, nil
 }
 
-// Setsockopt is setsockopt.
+// Setsockopt is setsockopt. Options the api does not handle itself go to the
+// socket's provider as given, among them SO_UPDATE_ACCEPT_CONTEXT (optval:
+// the listening socket, 8 bytes little-endian, after AcceptEx) and
+// SO_UPDATE_CONNECT_CONTEXT (no optval, after ConnectEx).
 //
 // SOL_SOCKET/SO_OPENTYPE (a 4-byte int) is handled by the api for any s,
 // including INVALID_SOCKET: in Windows it is per thread; here it is per
@@ -175,8 +178,14 @@ func (s *Session) Ioctlsocket(h wsa.Socket, cmd uint32, argp *uint32) error {
 // WSAIoctl is WSAIoctl. bytesReturned may be nil only for an overlapped call
 // (else WSAEFAULT); it is set when the call completes at once, and also on
 // failure when the provider reports a size (the needed length with
-// WSAEFAULT, for the ioctls that do that). An overlapped call that completes
-// later returns WSA_IO_PENDING.
+// WSAEFAULT, for the ioctls that do that). overlapped and croutine are as in
+// WSASend: an overlapped call that completes later returns WSA_IO_PENDING.
+//
+// SIO_GET_EXTENSION_FUNCTION_POINTER goes to the socket's provider like any
+// ioctl: in is the GUID (16 bytes, wsa.GUID.Marshal), and the provider
+// writes an extension handle (8 bytes, little-endian) into out, which
+// provider.ExtensionFunction resolves to the function. The Session methods
+// AcceptEx, ConnectEx, … do that lookup themselves.
 func (s *Session) WSAIoctl(h wsa.Socket, code uint32, in []byte, out []byte, bytesReturned *uint32, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
 	inst, so, p, err := s.sock(h)
 	if err != nil {
@@ -186,9 +195,12 @@ func (s *Session) WSAIoctl(h wsa.Socket, code uint32, in []byte, out []byte, byt
 	if bytesReturned == nil && overlapped == nil {
 		return wsa.WSAEFAULT
 	}
-	n, err := p.procs.WSPIoctl(h, code, in, out, overlapped, croutine, &inst.tid)
-	if bytesReturned != nil && (err == nil || n != 0) {
+	ov, cr := ovArgs(so, overlapped, croutine)
+	c := inst.beginOp(so, ov, cr)
+	n, err := p.procs.WSPIoctl(h, code, in, out, ov, cr, &inst.tid)
+	err = inst.endOp(c, providerErr(err))
+	if bytesReturned != nil && (err == nil || (err != wsa.WSA_IO_PENDING && n != 0)) {
 		*bytesReturned = n
 	}
-	return providerErr(err)
+	return err
 }

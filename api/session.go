@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ws2go/ws2/internal/winobj"
 	"github.com/ws2go/ws2/provider"
 	"github.com/ws2go/ws2/wsa"
 )
@@ -34,15 +35,19 @@ type instance struct {
 	refs    int // guarded by Session.mu
 	data    atomic.Pointer[wsa.WSAData]
 
-	dead atomic.Bool   // WSACleanup has begun
-	done chan struct{} // closed when WSACleanup begins: cancels waits in the api
-	gate refGate       // calls in progress that are not on a socket
+	dead   atomic.Bool   // WSACleanup has begun
+	done   chan struct{} // closed when WSACleanup begins: cancels waits in the api
+	doneEv *winobj.Event // set when WSACleanup begins: ends WSAGetOverlappedResult waits
+	gate   refGate       // calls in progress that are not on a socket
 
 	table    *handleTable
-	apc      *apcQueue
+	apc      *winobj.APCQueue  // the Session's one APC queue: its "thread"
 	tid      provider.ThreadID // names apc; given to every overlapped-capable WSP call
 	up       *upcalls
 	openType atomic.Int32 // SO_OPENTYPE
+
+	omu sync.Mutex
+	ops map[*wsa.Overlapped]*opRecord // overlapped operations issued and not completed
 
 	smu   sync.Mutex
 	socks map[*socketObj]struct{} // every socket object not yet drained
@@ -158,15 +163,16 @@ func newInstance(c *provider.Catalog) *instance {
 	inst := &instance{
 		catalog: c,
 		done:    make(chan struct{}),
+		doneEv:  winobj.NewEvent(true, false),
 		table:   newHandleTable(),
-		apc:     newAPCQueue(),
+		apc:     winobj.NewAPCQueue(),
+		ops:     make(map[*wsa.Overlapped]*opRecord),
 		socks:   make(map[*socketObj]struct{}),
 		provs:   make(map[wsa.GUID]*loadedProvider),
 	}
 	inst.gate.init(nil)
 	inst.up = &upcalls{inst: inst}
-	inst.apc.ent = handleEntry{kind: kindAPCQueue, apc: inst.apc}
-	h, _ := inst.table.insert(&inst.apc.ent) // the first handle of an empty table
+	h, _ := inst.table.insert(&handleEntry{kind: kindAPCQueue, apc: inst.apc}) // the first handle of an empty table
 	inst.tid = provider.ThreadID{ThreadHandle: wsa.Handle(h)}
 	return inst
 }
@@ -174,15 +180,24 @@ func newInstance(c *provider.Catalog) *instance {
 // WSACleanup is WSACleanup: it drops a reference, and at the last one ends
 // the Session as Windows does (spec §2.1):
 //
-//  1. from then on every call fails with WSANOTINITIALISED;
+//  1. from then on every call fails with WSANOTINITIALISED, queued
+//     completion routines are discarded and no new one can be queued, and
+//     overlapped completions are recorded in their WSAOVERLAPPED but
+//     delivered no more: no event, no completion packet, no routine;
 //  2. every socket the application holds is closed abortively, as
 //     closesocket with SO_LINGER {1, 0} would: the api sets that option
 //     through WSPSetSockOpt (errors ignored) and calls WSPCloseSocket, which
-//     ends the calls blocked on the socket (the provider's job);
+//     ends the calls blocked on the socket and aborts its pending
+//     overlapped operations with WSA_OPERATION_ABORTED (the provider's job;
+//     by rule 1 those completions reach only the WSAOVERLAPPED);
 //  3. it waits until every call in progress on the Session has returned;
-//  4. queued completion routines are discarded, events and other handles
-//     freed, and WSPCleanup is called once per provider started, in reverse
-//     order of loading (errors ignored).
+//  4. WSPCleanup is called once per provider started, in reverse order of
+//     loading (errors ignored), and every handle is freed: event objects,
+//     completion ports and message queues are closed, which ends the waits
+//     on them (WSAWaitForMultipleEvents fails with WSANOTINITIALISED,
+//     GetQueuedCompletionStatus with ERROR_ABANDONED_WAIT_0, GetMessage with
+//     WSANOTINITIALISED), and WSAGetOverlappedResult waits end with
+//     WSANOTINITIALISED.
 //
 // A later WSAStartup on the same Session starts afresh. WSACleanup on a
 // Session not started is WSANOTINITIALISED. Because of step 3, WSACleanup
@@ -210,6 +225,8 @@ func (s *Session) WSACleanup() error {
 // shutdown tears an instance down; see WSACleanup.
 func (inst *instance) shutdown() {
 	close(inst.done)
+	_ = inst.doneEv.Set()
+	_ = inst.apc.Close() // queued routines never run; no new ones
 	socks := inst.socketObjs()
 	for _, so := range socks {
 		inst.reap(so)
@@ -223,8 +240,8 @@ func (inst *instance) shutdown() {
 	for _, so := range inst.socketObjs() {
 		inst.reap(so)
 		<-so.gate.shut()
+		socks = append(socks, so)
 	}
-	inst.apc.discard()
 
 	inst.pmu.Lock()
 	inst.provsClosed = true
@@ -233,7 +250,14 @@ func (inst *instance) shutdown() {
 	for _, p := range slices.Backward(order) {
 		_ = p.procs.WSPCleanup()
 	}
-	inst.table.close()
+	for _, e := range inst.table.close() {
+		closeObject(e)
+	}
+	for _, so := range socks {
+		if ev := so.ioEv.Load(); ev != nil {
+			_ = ev.Close()
+		}
+	}
 }
 
 func (inst *instance) socketObjs() []*socketObj {
@@ -251,7 +275,7 @@ func (inst *instance) socketObjs() []*socketObj {
 // got back belong to providers, which close them.
 func (inst *instance) reap(so *socketObj) {
 	p := so.prov.Load()
-	if p == nil || !so.reaped.CompareAndSwap(false, true) {
+	if p == nil || !so.closing.CompareAndSwap(false, true) {
 		return
 	}
 	if inst.table.socket(so.handle()) != so {

@@ -78,15 +78,16 @@ func (s *Session) WSASocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g u
 	}
 	pi := e.Info
 	h, err := p.procs.WSPSocket(af, typ, protocol, &pi, g, flags)
-	return inst.adopt(p, h, err)
+	return inst.adopt(p, h, err, flags&wsa.WSA_FLAG_OVERLAPPED != 0)
 }
 
 // adopt takes a handle a provider returned from WSPSocket, WSPAccept or
 // WSPJoinLeaf: calls on it go to p from now on. A provider that fails
 // without an error code, or returns a value that is not a socket handle of
 // the Session, is WSASYSCALLFAILURE. A socket born while WSACleanup runs is
-// closed at once (WSANOTINITIALISED).
-func (inst *instance) adopt(p *loadedProvider, h wsa.Socket, err error) (wsa.Socket, error) {
+// closed at once (WSANOTINITIALISED). overlapped records whether the socket
+// takes overlapped calls (WSA_FLAG_OVERLAPPED, or inherited by accept).
+func (inst *instance) adopt(p *loadedProvider, h wsa.Socket, err error, overlapped bool) (wsa.Socket, error) {
 	if err != nil {
 		return wsa.INVALID_SOCKET, providerErr(err)
 	}
@@ -95,6 +96,7 @@ func (inst *instance) adopt(p *loadedProvider, h wsa.Socket, err error) (wsa.Soc
 		return wsa.INVALID_SOCKET, wsa.WSASYSCALLFAILURE
 	}
 	so.prov.Store(p)
+	so.nonOverlapped.Store(!overlapped)
 	if inst.dead.Load() {
 		inst.reap(so)
 		return wsa.INVALID_SOCKET, wsa.WSANOTINITIALISED
@@ -132,7 +134,8 @@ func (s *Session) Accept(h wsa.Socket) (wsa.Socket, wsa.Sockaddr, error) {
 
 // WSAAccept is WSAAccept: cond (may be nil) decides with CF_ACCEPT,
 // CF_REJECT or CF_DEFER (spec §2.2). The new socket's calls go to the
-// provider that served the listening socket. cond runs inside the provider
+// provider that served the listening socket; it is overlapped-capable if the
+// listening socket is. cond runs inside the provider
 // call: it must not call WSACleanup on the Session.
 func (s *Session) WSAAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData uintptr) (wsa.Socket, wsa.Sockaddr, error) {
 	inst, so, p, err := s.sock(h)
@@ -141,7 +144,7 @@ func (s *Session) WSAAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData u
 	}
 	defer so.gate.leave()
 	nh, addr, err := p.procs.WSPAccept(h, cond, callbackData)
-	nh, err = inst.adopt(p, nh, err)
+	nh, err = inst.adopt(p, nh, err, !so.nonOverlapped.Load())
 	if err != nil {
 		return wsa.INVALID_SOCKET, nil, err
 	}
@@ -187,14 +190,29 @@ func (s *Session) Shutdown(h wsa.Socket, how int32) error {
 // with WPUCloseSocketHandle; once WSPCloseSocket succeeds the api frees the
 // handle too if the provider did not. The value may be reused by the next
 // socket at once. If the provider fails (WSAEWOULDBLOCK for a lingering
-// non-blocking socket) the handle stays valid.
+// non-blocking socket) the handle stays valid. WSPCloseSocket runs once per
+// socket: a Closesocket racing another, or WSACleanup, on the same socket
+// fails with WSAENOTSOCK (WSANOTINITIALISED once WSACleanup has begun).
 func (s *Session) Closesocket(h wsa.Socket) error {
 	inst, so, p, err := s.sock(h)
 	if err != nil {
 		return err
 	}
 	defer so.gate.leave()
+	if !so.closing.CompareAndSwap(false, true) {
+		// Another Closesocket, or WSACleanup, is closing it.
+		if inst.dead.Load() {
+			return wsa.WSANOTINITIALISED
+		}
+		return wsa.WSAENOTSOCK
+	}
 	if err := p.procs.WSPCloseSocket(h); err != nil {
+		so.closing.Store(false)
+		if inst.dead.Load() {
+			// WSACleanup began meanwhile and may have passed this socket
+			// over: close it as WSACleanup does.
+			inst.reap(so)
+		}
 		return providerErr(err)
 	}
 	inst.forget(so)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/ws2go/ws2/internal/winobj"
 	"github.com/ws2go/ws2/provider"
 	"github.com/ws2go/ws2/wsa"
 )
@@ -8,36 +9,24 @@ import (
 // upcalls is a Session's provider.UpcallTable (WSPUPCALLTABLE plus
 // WPUCompleteOverlappedRequest). Each started life of a Session has its own,
 // given to every provider it starts. Upcalls never block and never call back
-// into a provider.
+// into a provider: a provider may call them while holding its own locks
+// (WPUResetEvent inside WSPEnumNetworkEvents, WPUSetEvent while recording an
+// event, WPUCompleteOverlappedRequest while completing).
 //
-// What is complete now: socket handles (create, modify, query, close), event
-// objects (manual-reset, in the handle table), the Session's APC queue
-// (WPUOpenCurrentThread, WPUQueueApc, WPUCloseThread), WPUFDIsSet,
-// WPUGetProviderPath, WPUQueryBlockingCallback (no hook in Winsock 2), and
-// WPUCompleteOverlappedRequest for the event path. What comes with the event
-// and overlapped models of the next issue: message queues standing for
-// windows (WPUPostMessage is WSAEOPNOTSUPP until then), completion ports, and
-// the alertable waits that run queued APCs.
+// Socket handles (create, modify, query, close), event objects
+// (manual-reset, in the handle table), the Session's APC queue
+// (WPUOpenCurrentThread, WPUQueueApc, WPUCloseThread), message queues
+// (WPUPostMessage), WPUCompleteOverlappedRequest with the completion-port
+// rules, WPUFDIsSet, WPUGetProviderPath and WPUQueryBlockingCallback (no
+// hook in Winsock 2).
 type upcalls struct{ inst *instance }
 
 var _ provider.UpcallTable = (*upcalls)(nil)
 
-// event returns the event object of h, or nil.
-func (u *upcalls) event(h wsa.Handle) *eventObj {
-	if e := u.inst.table.lookup(uintptr(h)); e != nil && e.kind == kindEvent {
-		return e.event
-	}
-	return nil
-}
-
-// WPUCloseEvent implements provider.UpcallTable: it frees the event's handle.
-// A handle that is not an event is WSA_INVALID_HANDLE.
+// WPUCloseEvent implements provider.UpcallTable: it frees the event's handle
+// (WSACloseEvent). A handle that is not an event is WSA_INVALID_HANDLE.
 func (u *upcalls) WPUCloseEvent(h wsa.Handle) error {
-	ev := u.event(h)
-	if ev == nil || !u.inst.table.remove(&ev.ent) {
-		return wsa.WSA_INVALID_HANDLE
-	}
-	return nil
+	return u.inst.closeHandle(h, kindEvent)
 }
 
 // WPUCloseSocketHandle implements provider.UpcallTable: the handle is freed
@@ -55,13 +44,11 @@ func (u *upcalls) WPUCloseSocketHandle(s wsa.Socket) error {
 // WPUCreateEvent implements provider.UpcallTable: a manual-reset,
 // non-signalled event in the Session's handle table.
 func (u *upcalls) WPUCreateEvent() (wsa.Handle, error) {
-	ev := newEvent()
-	ev.ent = handleEntry{kind: kindEvent, event: ev}
-	h, err := u.inst.table.insert(&ev.ent)
+	h, err := u.inst.newEvent()
 	if err != nil {
 		return wsa.WSA_INVALID_EVENT, tableErr(err)
 	}
-	return wsa.Handle(h), nil
+	return h, nil
 }
 
 // tableErr maps a full handle table to WSAENOBUFS, the upcalls' error for it.
@@ -124,11 +111,18 @@ func (u *upcalls) WPUModifyIFSHandle(catalogEntryID uint32, proposed wsa.Socket)
 	return so.handle(), nil
 }
 
-// WPUPostMessage implements provider.UpcallTable. Message queues standing for
-// windows come with WSAAsyncSelect in the next issue; until then it is
-// WSAEOPNOTSUPP.
+// WPUPostMessage implements provider.UpcallTable: the message is appended to
+// the message queue hwnd names (see Session.CreateMessageQueue). A handle
+// that is not a message queue of the Session, or one destroyed, is
+// WSA_INVALID_HANDLE (PostMessage's invalid-window failure; MSL gives
+// WPUPostMessage no code of its own); a full queue fails with
+// ERROR_NOT_ENOUGH_QUOTA (1816), as PostMessage does.
 func (u *upcalls) WPUPostMessage(hwnd wsa.Handle, msg uint32, wParam, lParam uintptr) error {
-	return wsa.WSAEOPNOTSUPP
+	e := u.inst.table.object(hwnd, kindMsgQueue)
+	if e == nil {
+		return wsa.WSA_INVALID_HANDLE
+	}
+	return e.mq.Post(winobj.Msg{HWnd: hwnd, Message: msg, WParam: wParam, LParam: lParam})
 }
 
 // WPUQueryBlockingCallback implements provider.UpcallTable: Winsock 2 has no
@@ -148,7 +142,7 @@ func (u *upcalls) WPUQuerySocketHandleContext(s wsa.Socket) (any, error) {
 }
 
 // apcQueueOf returns the APC queue tid names.
-func (u *upcalls) apcQueueOf(tid *provider.ThreadID) (*apcQueue, error) {
+func (u *upcalls) apcQueueOf(tid *provider.ThreadID) (*winobj.APCQueue, error) {
 	if tid == nil {
 		return nil, wsa.WSAEFAULT
 	}
@@ -159,9 +153,10 @@ func (u *upcalls) apcQueueOf(tid *provider.ThreadID) (*apcQueue, error) {
 }
 
 // WPUQueueApc implements provider.UpcallTable: fn(context) is queued to the
-// Session's APC queue and runs in an alertable wait on the Session (next
-// issue). A nil tid or fn is WSAEFAULT; a tid that names no APC queue of
-// this Session WSAEINVAL.
+// Session's APC queue and runs in an alertable wait on the Session (see
+// "Completion routines" in the package doc). A nil tid or fn is WSAEFAULT; a
+// tid that names no APC queue of this Session WSAEINVAL; after WSACleanup
+// has begun the queue is closed and the call fails with WSA_INVALID_HANDLE.
 func (u *upcalls) WPUQueueApc(tid *provider.ThreadID, fn provider.APCFunc, context uintptr) error {
 	q, err := u.apcQueueOf(tid)
 	if err != nil {
@@ -170,29 +165,27 @@ func (u *upcalls) WPUQueueApc(tid *provider.ThreadID, fn provider.APCFunc, conte
 	if fn == nil {
 		return wsa.WSAEFAULT
 	}
-	return q.push(fn, context)
+	return q.Queue(func() { fn(context) })
 }
 
 // WPUResetEvent implements provider.UpcallTable; a handle that is not an
 // event is WSA_INVALID_HANDLE.
 func (u *upcalls) WPUResetEvent(h wsa.Handle) error {
-	ev := u.event(h)
+	ev := u.inst.event(h)
 	if ev == nil {
 		return wsa.WSA_INVALID_HANDLE
 	}
-	ev.reset()
-	return nil
+	return ev.Reset()
 }
 
 // WPUSetEvent implements provider.UpcallTable; a handle that is not an event
 // is WSA_INVALID_HANDLE.
 func (u *upcalls) WPUSetEvent(h wsa.Handle) error {
-	ev := u.event(h)
+	ev := u.inst.event(h)
 	if ev == nil {
 		return wsa.WSA_INVALID_HANDLE
 	}
-	ev.signal()
-	return nil
+	return ev.Set()
 }
 
 // WPUOpenCurrentThread implements provider.UpcallTable. Go has no thread
@@ -211,26 +204,37 @@ func (u *upcalls) WPUCloseThread(tid *provider.ThreadID) error {
 	return err
 }
 
-// WPUCompleteOverlappedRequest implements provider.UpcallTable, for the part
-// that exists now: it records cbTransferred in ov.InternalHigh, then dwError
-// in ov.Internal (so Internal leaves WSS_OPERATION_IN_PROGRESS), then
-// signals ov.HEvent if it is an event of the Session. Completion ports, for
-// which the socket's association matters, come in the next issue; s is not
-// checked, so that a completion for a socket closed meanwhile (with
-// WSA_OPERATION_ABORTED) is still delivered. A nil ov is WSAEFAULT.
+// WPUCompleteOverlappedRequest implements provider.UpcallTable: it completes
+// an overlapped operation on s without a completion routine, by the
+// mechanisms the caller chose (spec §5.5):
 //
-// The provider keeps its own copy of the WSAE* code and flags in
-// ov.OffsetHigh and ov.Offset (MSAFD's convention) before calling this.
+//  1. it records the result in ov: OffsetHigh = dwError, InternalHigh =
+//     cbTransferred, then Internal = dwError (atomically, last, so
+//     Internal leaves WSS_OPERATION_IN_PROGRESS only once the rest is
+//     there); dwError is the WSAE* code, 0 for success, and the provider
+//     has stored the flags in ov.Offset before (provider.CompleteOverlapped
+//     does);
+//  2. it signals ov.HEvent, with its low bit cleared, if that is an event of
+//     the Session;
+//  3. when HEvent is 0, it signals the socket handle instead, unless
+//     FILE_SKIP_SET_EVENT_ON_HANDLE (the I/O manager's rule);
+//  4. if the socket is associated with a completion port, it posts the
+//     packet (cbTransferred, key, ov, Win32 status — see Win32Error) unless
+//     ov.HEvent has its low bit set, or the socket has
+//     FILE_SKIP_COMPLETION_PORT_ON_SUCCESS and the issuing call returned nil
+//     (decided race-free with the issuing call: see overlapped.go).
+//
+// The socket is the one the operation was issued on (the api keeps it from
+// the issuing call), so completions that arrive after closesocket
+// (WSA_OPERATION_ABORTED) still reach its port; for an operation the api did
+// not issue, s is looked up, and a value that is no socket any more gets
+// steps 1 and 2 only. (HEvent is read before Internal is written: from then
+// on ov belongs to the caller again.) After WSACleanup has begun only step 1 is done (spec
+// §2.1: no event, no completion routine). A nil ov is WSAEFAULT.
 func (u *upcalls) WPUCompleteOverlappedRequest(s wsa.Socket, ov *wsa.Overlapped, dwError uint32, cbTransferred uint32) error {
 	if ov == nil {
 		return wsa.WSAEFAULT
 	}
-	ov.InternalHigh = uintptr(cbTransferred)
-	ov.Internal = uintptr(dwError)
-	if ov.HEvent != wsa.WSA_INVALID_EVENT {
-		if ev := u.event(ov.HEvent); ev != nil {
-			ev.signal()
-		}
-	}
+	u.inst.complete(s, ov, dwError, cbTransferred)
 	return nil
 }

@@ -147,7 +147,7 @@ func TestUpcalls(t *testing.T) {
 		if fn != nil || ctx != 0 || err != nil {
 			t.Error("WPUQueryBlockingCallback: want no hook")
 		}
-		wantErr(t, "WPUPostMessage", up.WPUPostMessage(0, 0, 0, 0), wsa.WSAEOPNOTSUPP)
+		wantErr(t, "WPUPostMessage to no queue", up.WPUPostMessage(0, 0, 0, 0), wsa.WSA_INVALID_HANDLE)
 	})
 }
 
