@@ -29,6 +29,10 @@ func TestImportRules(t *testing.T) {
 		{pkg: "api", allowOnly: []string{mod + "/wsa", mod + "/provider", mod + "/api", mod + "/internal/winobj"},
 			forbidden: []string{mod + "/provider/", gvisor, mod + "/stack", mod + "/tun"}},
 		{pkg: "provider/netstack", forbidden: []string{mod + "/api"}},
+		// wsnet is a Winsock application: api, wsa, provider (and what api
+		// itself uses), never a concrete provider, the stack or gVisor.
+		{pkg: "wsnet", allowOnly: []string{mod + "/wsa", mod + "/provider", mod + "/api", mod + "/internal/winobj", mod + "/wsnet"},
+			forbidden: []string{mod + "/provider/", gvisor, mod + "/stack", mod + "/tun"}},
 		{pkg: "stack", forbidden: []string{mod + "/wsa", mod + "/provider", mod + "/api"}},
 		{pkg: "tun", forbidden: []string{mod + "/stack", mod + "/provider", mod + "/api", mod + "/wsa"}},
 		{pkg: "cmd/ws2d", forbidden: []string{mod + "/bench", mod + "/integration"}},

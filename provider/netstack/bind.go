@@ -133,7 +133,7 @@ func (ss *session) WSPGetSockName(h wsa.Socket) (wsa.Sockaddr, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.bound {
+	if !s.bound || s.namesHidden() { // hidden: AcceptEx, ext_accept.go
 		return nil, wsa.WSAEINVAL
 	}
 	fa, terr := s.ep.GetLocalAddress()
@@ -155,7 +155,7 @@ func (ss *session) WSPGetPeerName(h wsa.Socket) (wsa.Sockaddr, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stream {
-		if s.listening || s.pollConnectLocked() != connDone {
+		if s.listening || s.pollConnectLocked() != connDone || s.namesHidden() {
 			return nil, wsa.WSAENOTCONN
 		}
 	} else if !s.udpPeer {

@@ -40,7 +40,9 @@ func (ss *session) WSPConnect(h wsa.Socket, name wsa.Sockaddr, callerData, calle
 		return err
 	}
 	if s.stream {
-		return s.connectStream(a)
+		err := s.connectStream(a)
+		s.updateAllEvents() // FD_CONNECT if it completed at once
+		return err
 	}
 	return s.connectDgram(a)
 }
@@ -86,6 +88,7 @@ func (s *socket) connectStream(a sockAddr) error {
 		return err
 	}
 	s.soError = 0
+	s.armEventsLocked(wsa.FD_CONNECT | wsa.FD_WRITE) // for this attempt
 	terr := s.ep.Connect(a.full())
 	switch terr.(type) {
 	case nil:
@@ -100,6 +103,7 @@ func (s *socket) connectStream(a sockAddr) error {
 		if st := tcp.EndpointState(s.ep.State()); st == tcp.StateError || st == tcp.StateClose {
 			s.conn = connFailed
 		}
+		s.disarmEventsLocked(wsa.FD_CONNECT) // the call reports the failure
 		s.mu.Unlock()
 		return translate(terr)
 	}

@@ -19,8 +19,8 @@ func (ss *session) WSPRecv(h wsa.Socket, bufs [][]byte, flags *uint32, ov *wsa.O
 	return ss.WSPRecvFrom(h, bufs, flags, nil, ov, cr, tid)
 }
 
-// WSPRecvFrom is recvfrom/WSARecvFrom, blocking or not (overlapped calls
-// are not supported yet: TODO(io-models), WSAEOPNOTSUPP).
+// WSPRecvFrom is recvfrom/WSARecvFrom, blocking or not; with an OVERLAPPED
+// on an overlapped socket see overlappedRecv (overlapped_data.go).
 //
 // Stream sockets: unconnected WSAENOTCONN; after shutdown(SD_RECEIVE)
 // WSAESHUTDOWN; 0 bytes after the peer's FIN; WSAECONNRESET after a reset.
@@ -47,8 +47,12 @@ func (ss *session) WSPRecvFrom(h wsa.Socket, bufs [][]byte, flags *uint32, from 
 	if err != nil {
 		return 0, err
 	}
-	if ov != nil {
-		return 0, wsa.WSAEOPNOTSUPP // TODO(io-models): overlapped receive.
+	if ov != nil && s.overlapped {
+		up, err := ss.upcalls()
+		if err != nil {
+			return 0, err
+		}
+		return s.overlappedRecv(up, bufs, flags, from, ov, cr, tid)
 	}
 	var f uint32
 	if flags != nil {
@@ -61,6 +65,7 @@ func (ss *session) WSPRecvFrom(h wsa.Socket, bufs [][]byte, flags *uint32, from 
 	} else {
 		n, err = s.recvDgram(bufs, f, from)
 	}
+	s.reenableEvents(wsa.FD_READ | wsa.FD_OOB) // any recv, even a failing one
 	return uint32(n), err
 }
 
@@ -127,7 +132,15 @@ func (s *socket) tryRecvStream(w *scatterWriter, peek, waitall bool) error {
 		case *tcpip.ErrWouldBlock:
 			return wsa.WSAEWOULDBLOCK
 		case *tcpip.ErrClosedForReceive:
-			return nil // the peer's FIN: 0 bytes (or what MSG_WAITALL gathered)
+			// The peer's FIN: 0 bytes (or what MSG_WAITALL gathered); or a
+			// reset that the readiness core took first (closeErrLocked).
+			s.mu.Lock()
+			connErr := s.connErr
+			s.mu.Unlock()
+			if connErr != nil && w.n == 0 {
+				return connErr
+			}
+			return nil
 		}
 		return s.streamErr(terr, false)
 	}
@@ -214,8 +227,8 @@ func (ss *session) WSPSend(h wsa.Socket, bufs [][]byte, flags uint32, ov *wsa.Ov
 	return ss.WSPSendTo(h, bufs, flags, nil, ov, cr, tid)
 }
 
-// WSPSendTo is sendto/WSASendTo, blocking or not (overlapped calls are not
-// supported yet: TODO(io-models), WSAEOPNOTSUPP).
+// WSPSendTo is sendto/WSASendTo, blocking or not; with an OVERLAPPED on an
+// overlapped socket see overlappedSend (overlapped_data.go).
 //
 // Stream sockets: to is ignored; unconnected WSAENOTCONN; after
 // shutdown(SD_SEND) WSAESHUTDOWN; after the peer reset the connection
@@ -237,14 +250,21 @@ func (ss *session) WSPSendTo(h wsa.Socket, bufs [][]byte, flags uint32, to wsa.S
 	if err != nil {
 		return 0, err
 	}
-	if ov != nil {
-		return 0, wsa.WSAEOPNOTSUPP // TODO(io-models): overlapped send.
+	if ov != nil && s.overlapped {
+		up, err := ss.upcalls()
+		if err != nil {
+			return 0, err
+		}
+		return s.overlappedSend(up, bufs, flags, to, ov, cr, tid)
 	}
 	var n int
 	if s.stream {
 		n, err = s.sendStream(bufs, flags)
 	} else {
 		n, err = s.sendDgram(bufs, flags, to)
+	}
+	if err == wsa.WSAEWOULDBLOCK {
+		s.reenableEvents(wsa.FD_WRITE) // FD_WRITE again once there is room
 	}
 	return uint32(n), err
 }

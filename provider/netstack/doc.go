@@ -59,6 +59,61 @@
 // again); an accepted socket inherits the listener's options; SO_RCVTIMEO
 // and SO_SNDTIMEO are DWORD milliseconds.
 //
+// # select, WSAPoll and network events
+//
+// WSPSelect (select.go), WSPPoll (poll.go, provider.Poller) and the FD_*
+// events of WSPEventSelect and WSPAsyncSelect (events.go) are all derived
+// from the readiness core's conditions. select and WSAPoll put an observer
+// on each socket for the length of the wait; a registration keeps one that
+// only starts a short-lived goroutine to evaluate and record, so idle
+// sockets cost no CPU (about 170 bytes per registration). Recording follows
+// spec §5.1/§5.2: conditions true at registration are recorded at once;
+// a recorded event waits for its re-enabling call (reenableEvents, hooked
+// into the recv, send, accept and connect paths), FD_READ and FD_ACCEPT
+// level-triggered; FD_WRITE at connect or accept and then only after
+// WSAEWOULDBLOCK; FD_CLOSE once the data is drained, with 0, WSAECONNRESET
+// or WSAECONNABORTED; accepted sockets inherit the listener's
+// registration. Choices where Windows is silent or gVisor differs: FD_OOB,
+// POLLRDBAND and out-of-band exceptfds never occur (no urgent data);
+// FD_CONNECT is recorded at registration only for a connected socket, never
+// for an accepted one; a connect that fails at once (no route) returns its
+// error without FD_CONNECT; data queued before a reset stays readable (FD_READ,
+// then FD_CLOSE with WSAECONNRESET after it is read); WSAPoll reports POLLHUP
+// as soon as the peer's FIN or reset arrives, with POLLERR for a reset; a
+// socket closed while select waits is reported ready in each set holding
+// it (POLLNVAL for WSAPoll); a registration with no event or window is
+// WSAEINVAL; WSPEnumNetworkEvents on a WSAAsyncSelect registration returns
+// an empty record.
+//
+// # Overlapped I/O and extension functions
+//
+// Overlapped calls (overlapped*.go) are operations in ordered per-socket
+// queues (receives, sends, AcceptEx, ConnectEx), each a non-blocking try
+// built from the same try steps as the blocking calls. An operation is
+// tried at once when its queue is empty (completed: delivered, then nil;
+// else WSA_IO_PENDING); later a per-socket pump goroutine, started by the
+// readiness observer only while operations are pending and an event
+// arrives, retries the queue heads, so operations complete in issue order
+// and an idle socket runs nothing. Every completion goes through
+// provider.CompleteOverlapped (WSAE* code in OffsetHigh, flags in Offset).
+// WSPCancelIo (provider.Canceler), closesocket and WSPCleanup complete what
+// is pending with WSA_OPERATION_ABORTED; WSPGetOverlappedResult waits on the
+// operation itself when asked to. The extension functions (ext*.go):
+// AcceptEx (the first data, then Wine's address blocks; the connection is
+// attached to the given accept socket; completion on the listener's handle;
+// names hidden until SO_UPDATE_ACCEPT_CONTEXT), GetAcceptExSockaddrs,
+// ConnectEx, DisconnectEx and TF_REUSE_SOCKET, TransmitFile and
+// TransmitPackets (send-queue operations reading the file with ReadAt in
+// chunks, no goroutine of their own), WSARecvMsg and WSASendMsg with
+// IP_PKTINFO / IPV6_PKTINFO. Choices where Windows is silent or differs:
+// an error at once (WSAEMSGSIZE included) means "not started", with no
+// completion; ConnectEx, DisconnectEx, TransmitFile and WSARecvMsg /
+// WSASendMsg on the wrong socket type fail WSAEOPNOTSUPP; an AcceptEx
+// address length below the sockaddr size + 16 is WSAEFAULT at once; the
+// extension functions accept a nil OVERLAPPED and then block; WSASendMsg
+// honours IP_PKTINFO only for the source gVisor would use anyway
+// (WSAEINVAL otherwise; IPV6_PKTINFO is fully honoured).
+//
 // # Documented deviations
 //
 //   - Urgent data: gVisor's TCP has no urgent (OOB) data, so it cannot be
@@ -87,10 +142,8 @@
 //
 // # Not yet
 //
-// WSPSelect, WSPEventSelect, WSPEnumNetworkEvents, WSPAsyncSelect,
-// WSPGetOverlappedResult, overlapped calls (ov != nil) and
-// SIO_GET_EXTENSION_FUNCTION_POINTER return WSAEOPNOTSUPP until the I/O
-// model work (TODO(io-models)); WSPDuplicateSocket returns WSAEOPNOTSUPP (no
+// Registered I/O (SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER) returns
+// WSAEOPNOTSUPP; WSPDuplicateSocket returns WSAEOPNOTSUPP (no
 // second process to duplicate into); WSPJoinLeaf, WSPGetQOSByName and
 // WSPCancelBlockingCall are obsolete and return WSAEOPNOTSUPP.
 //

@@ -10,9 +10,10 @@ import (
 	"github.com/ws2go/ws2/wsa"
 )
 
-// WSPIoctl is ioctlsocket/WSAIoctl, without overlapped calls for now
-// (TODO(io-models): ov != nil fails WSAEOPNOTSUPP). It returns the bytes
-// written to out.
+// WSPIoctl is ioctlsocket/WSAIoctl. It returns the bytes written to out.
+// With an OVERLAPPED on an overlapped socket every code completes at once
+// and its completion is delivered before the call returns (see
+// overlappedIoctl).
 //
 //   - FIONBIO (u_long in): non-zero makes the socket non-blocking.
 //   - FIONREAD (u_long out): a stream's bytes readable now; for a datagram
@@ -27,8 +28,9 @@ import (
 //   - SIO_BASE_HANDLE, SIO_BSP_HANDLE, SIO_BSP_HANDLE_SELECT,
 //     SIO_BSP_HANDLE_POLL (SOCKET out, 8 bytes): the socket's own handle,
 //     as the provider is the base.
-//   - SIO_GET_EXTENSION_FUNCTION_POINTER: WSAEOPNOTSUPP for now
-//     (TODO(io-models): AcceptEx, ConnectEx and the rest).
+//   - SIO_GET_EXTENSION_FUNCTION_POINTER (GUID in, 8-byte handle out):
+//     the extension functions (ext.go); an unknown GUID is WSAEINVAL.
+//     SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER (RIO) is WSAEOPNOTSUPP.
 //
 // Any other code is WSAEINVAL (MSL WSAIoctl: "not a valid command"); a
 // short buffer WSAEFAULT.
@@ -37,8 +39,12 @@ func (ss *session) WSPIoctl(h wsa.Socket, code uint32, in, out []byte, ov *wsa.O
 	if err != nil {
 		return 0, err
 	}
-	if ov != nil {
-		return 0, wsa.WSAEOPNOTSUPP // TODO(io-models): overlapped WSAIoctl.
+	if ov != nil && s.overlapped {
+		up, err := ss.upcalls()
+		if err != nil {
+			return 0, err
+		}
+		return s.overlappedIoctl(up, code, in, out, ov, cr, tid)
 	}
 	n, err := s.ioctl(code, in, out)
 	return uint32(n), err
@@ -52,8 +58,11 @@ func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
 			return 0, err
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
+		if v == 0 && s.hasEventSelect() {
+			return 0, wsa.WSAEINVAL // WSAEventSelect/WSAAsyncSelect forces non-blocking
+		}
 		s.opts.nonblocking = v != 0
-		s.mu.Unlock()
 		return 0, nil
 	case wsa.FIONREAD:
 		if len(out) < wsa.SizeofInt32 {
@@ -117,8 +126,10 @@ func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
 		}
 		binary.LittleEndian.PutUint64(out, uint64(s.handle))
 		return 8, nil
-	case wsa.SIO_GET_EXTENSION_FUNCTION_POINTER, wsa.SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER:
-		return 0, wsa.WSAEOPNOTSUPP // TODO(io-models): extension functions.
+	case wsa.SIO_GET_EXTENSION_FUNCTION_POINTER:
+		return s.ss.extensionPointer(in, out)
+	case wsa.SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER:
+		return 0, wsa.WSAEOPNOTSUPP // no registered I/O (RIO)
 	}
 	return 0, wsa.WSAEINVAL
 }

@@ -96,6 +96,9 @@ func (ss *session) WSPAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData 
 		ns, peer, err = s.tryAccept(cond, callbackData)
 		return err
 	})
+	if err != wsa.WSATRY_AGAIN {
+		s.reenableEvents(wsa.FD_ACCEPT) // not when the condition deferred
+	}
 	if err != nil {
 		return wsa.INVALID_SOCKET, nil, err
 	}
@@ -193,5 +196,6 @@ func (s *socket) newAccepted(c accepted) (wsa.Socket, error) {
 	if err != nil {
 		return 0, err
 	}
+	n.inheritEvents(s) // the listener's WSAEventSelect/WSAAsyncSelect
 	return h, nil
 }

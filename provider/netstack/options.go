@@ -29,8 +29,9 @@ const (
 // SO_CONNECT_TIME (s; 0xFFFFFFFF unconnected), SO_MAX_MSG_SIZE.
 // IPPROTO_TCP: TCP_NODELAY, TCP_KEEPALIVE (=TCP_KEEPIDLE), TCP_KEEPINTVL
 // (s), TCP_KEEPCNT. IPPROTO_IP: IP_TTL, IP_TOS, IP_MULTICAST_IF,
-// IP_MULTICAST_TTL, IP_MULTICAST_LOOP. IPPROTO_IPV6: IPV6_V6ONLY,
-// IPV6_UNICAST_HOPS, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP.
+// IP_MULTICAST_TTL, IP_MULTICAST_LOOP, IP_PKTINFO. IPPROTO_IPV6:
+// IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP,
+// IPV6_PKTINFO (the PKTINFO options: datagram sockets, for WSARecvMsg).
 func (ss *session) WSPGetSockOpt(h wsa.Socket, level, optname int32, optval []byte) (int32, error) {
 	s, err := ss.lookup(h)
 	if err != nil {
@@ -59,11 +60,15 @@ func (ss *session) WSPGetSockOpt(h wsa.Socket, level, optname int32, optval []by
 // (ipv6_mreq) on datagram sockets. A short buffer is WSAEFAULT; a value
 // Windows refuses, WSAEINVAL. SO_REUSEADDR, SO_EXCLUSIVEADDRUSE and
 // IPV6_V6ONLY fail WSAEINVAL once the socket is bound, and setting both
-// address options on one socket fails WSAEINVAL.
+// address options on one socket fails WSAEINVAL. SO_UPDATE_ACCEPT_CONTEXT
+// and SO_UPDATE_CONNECT_CONTEXT are set-only (see updateContext).
 func (ss *session) WSPSetSockOpt(h wsa.Socket, level, optname int32, optval []byte) error {
 	s, err := ss.lookup(h)
 	if err != nil {
 		return err
+	}
+	if level == wsa.SOL_SOCKET && (optname == wsa.SO_UPDATE_ACCEPT_CONTEXT || optname == wsa.SO_UPDATE_CONNECT_CONTEXT) {
+		return ss.updateContext(s, optname, optval) // ext_accept.go
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -397,6 +402,8 @@ func (s *socket) getIPOptLocked(name int32, b []byte) (int32, error) {
 		return wsa.PutInt32(b, int32(v))
 	case wsa.IP_MULTICAST_LOOP:
 		return wsa.PutBool(b, s.ep.SocketOptions().GetMulticastLoop())
+	case wsa.IP_PKTINFO:
+		return s.getPktinfoLocked(false, b) // ext_msg.go
 	}
 	return 0, wsa.WSAENOPROTOOPT
 }
@@ -461,6 +468,8 @@ func (s *socket) setIPOptLocked(name int32, b []byte) error {
 		}
 		s.ep.SocketOptions().SetMulticastLoop(v)
 		return nil
+	case wsa.IP_PKTINFO:
+		return s.setPktinfoLocked(false, b) // ext_msg.go
 	case wsa.IP_ADD_MEMBERSHIP, wsa.IP_DROP_MEMBERSHIP:
 		if len(b) < sizeofIPMreq {
 			return wsa.WSAEFAULT
@@ -518,6 +527,8 @@ func (s *socket) getIPv6OptLocked(name int32, b []byte) (int32, error) {
 		return wsa.PutInt32(b, int32(v))
 	case wsa.IPV6_MULTICAST_LOOP:
 		return wsa.PutBool(b, s.ep.SocketOptions().GetMulticastLoop())
+	case wsa.IPV6_PKTINFO:
+		return s.getPktinfoLocked(true, b) // ext_msg.go
 	}
 	return 0, wsa.WSAENOPROTOOPT
 }
@@ -575,6 +586,8 @@ func (s *socket) setIPv6OptLocked(name int32, b []byte) error {
 		}
 		s.ep.SocketOptions().SetMulticastLoop(v)
 		return nil
+	case wsa.IPV6_PKTINFO:
+		return s.setPktinfoLocked(true, b) // ext_msg.go
 	case wsa.IPV6_ADD_MEMBERSHIP, wsa.IPV6_DROP_MEMBERSHIP:
 		if len(b) < sizeofIPv6Mreq {
 			return wsa.WSAEFAULT

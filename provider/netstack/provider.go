@@ -267,6 +267,7 @@ func (ss *session) WSPCleanup() error {
 	ss.mu.Unlock()
 	for _, s := range socks {
 		s.abortClose()
+		s.abortOverlapped()
 		_ = up.WPUCloseSocketHandle(s.handle)
 	}
 	return nil
@@ -306,46 +307,6 @@ func (ss *session) WSPDuplicateSocket(h wsa.Socket, processID uint32) (wsa.Proto
 		return wsa.ProtocolInfo{}, err
 	}
 	return wsa.ProtocolInfo{}, wsa.WSAEOPNOTSUPP
-}
-
-// WSPSelect is select. TODO(io-models): WSAEOPNOTSUPP until the I/O-model
-// issue derives it from the readiness core.
-func (ss *session) WSPSelect(readfds, writefds, exceptfds *wsa.FdSet, timeout *wsa.Timeval) (int32, error) {
-	return 0, wsa.WSAEOPNOTSUPP
-}
-
-// WSPEventSelect is WSAEventSelect. TODO(io-models): WSAEOPNOTSUPP for now.
-func (ss *session) WSPEventSelect(h wsa.Socket, event wsa.Handle, events int32) error {
-	if _, err := ss.lookup(h); err != nil {
-		return err
-	}
-	return wsa.WSAEOPNOTSUPP
-}
-
-// WSPEnumNetworkEvents is WSAEnumNetworkEvents. TODO(io-models):
-// WSAEOPNOTSUPP for now.
-func (ss *session) WSPEnumNetworkEvents(h wsa.Socket, event wsa.Handle) (wsa.NetworkEvents, error) {
-	if _, err := ss.lookup(h); err != nil {
-		return wsa.NetworkEvents{}, err
-	}
-	return wsa.NetworkEvents{}, wsa.WSAEOPNOTSUPP
-}
-
-// WSPAsyncSelect is WSAAsyncSelect. TODO(io-models): WSAEOPNOTSUPP for now.
-func (ss *session) WSPAsyncSelect(h wsa.Socket, hwnd wsa.Handle, msg uint32, events int32) error {
-	if _, err := ss.lookup(h); err != nil {
-		return err
-	}
-	return wsa.WSAEOPNOTSUPP
-}
-
-// WSPGetOverlappedResult is WSAGetOverlappedResult. TODO(io-models):
-// WSAEOPNOTSUPP until overlapped I/O exists.
-func (ss *session) WSPGetOverlappedResult(h wsa.Socket, ov *wsa.Overlapped, wait bool) (uint32, uint32, error) {
-	if _, err := ss.lookup(h); err != nil {
-		return 0, 0, err
-	}
-	return 0, 0, wsa.WSAEOPNOTSUPP
 }
 
 // WSPStringToAddress is WSAStringToAddress through wsa.ParseSockaddrString.

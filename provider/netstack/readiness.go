@@ -30,7 +30,11 @@ const watchedEvents = waiter.ReadableEvents | waiter.WritableEvents | waiter.Eve
 // closed; see socket.conditions) are computed from the endpoint's state when
 // asked, never cached here, so select, WSAPoll and FD_* events can be derived
 // from the same core: they add an observer, and re-evaluate the
-// conditions when it fires.
+// conditions when it fires. select and WSAPoll (select.go, poll.go) add an
+// observer on every socket they wait for and remove it on return; a
+// WSAEventSelect or WSAAsyncSelect registration (events.go) keeps one, which
+// only starts a short-lived goroutine to evaluate and record. An idle socket
+// therefore costs nothing but its memory, registered or not.
 //
 // A readiness is safe for concurrent use. Its zero value is not usable; call
 // init.
@@ -44,6 +48,9 @@ type readiness struct {
 	// observers are called on every event (see addObserver); the slice is
 	// replaced, never modified in place, so NotifyEvent can iterate a copy.
 	observers []*observer
+	// ev is the socket's WSAEventSelect/WSAAsyncSelect registration and
+	// record (events.go); close cancels it.
+	ev eventState
 }
 
 // observer is a function called on every event (see addObserver).
@@ -84,7 +91,9 @@ func (r *readiness) detach() {
 }
 
 // addObserver installs fn, called with the event mask on every event after
-// the waiters are woken, until the returned function removes it. fn runs in
+// the waiters are woken, until the returned function removes it; close
+// calls it once more with mask 0, so that select and WSAPoll see a socket
+// closed while they wait. fn runs in
 // gVisor's notification context, possibly with endpoint locks held: it must
 // not block and must not call into the endpoint or take the socket's lock;
 // it may record the event and start work elsewhere. This is the hook for the
@@ -135,11 +144,12 @@ func (r *readiness) changed() <-chan struct{} {
 }
 
 // close marks the socket closed: every current and later wait ends with
-// WSAEINTR. It is idempotent.
+// WSAEINTR, the WSAEventSelect/WSAAsyncSelect registration is cancelled and
+// the observers are called with mask 0. It is idempotent.
 func (r *readiness) close() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return
 	}
 	r.closed = true
@@ -147,6 +157,12 @@ func (r *readiness) close() {
 	if r.ch != nil {
 		close(r.ch)
 		r.ch = nil
+	}
+	obs := r.observers
+	r.mu.Unlock()
+	r.ev.cancel()
+	for _, o := range obs {
+		o.fn(0)
 	}
 }
 

@@ -120,6 +120,7 @@ func (ss *session) WSPCloseSocket(h wsa.Socket) error {
 	if err := s.close(); err != nil {
 		return err
 	}
+	s.abortOverlapped() // pending overlapped work: WSA_OPERATION_ABORTED
 	_ = up.WPUCloseSocketHandle(h)
 	return nil
 }

@@ -99,6 +99,10 @@ type socket struct {
 
 	rd readiness
 
+	// ovq holds the pending overlapped operations and the extension
+	// functions' state (overlapped.go).
+	ovq overlappedQueues
+
 	// rstOnData is set by shutdown(SD_RECEIVE) on a stream socket: data
 	// queued or arriving later resets the connection. rstBusy guards the
 	// goroutine that does it.
@@ -381,6 +385,8 @@ type conditions struct {
 	failed    error // a connect attempt failed with this error
 	closed    bool  // the peer closed or reset the connection, or ours is shut
 	accept    bool  // a listener has a connection to accept
+	data      bool  // data is queued to be read (not just the peer's FIN)
+	closeErr  error // why a closed stream closed: nil for a FIN (closeErrLocked)
 }
 
 // conditions computes the socket's conditions now. It is the readiness
@@ -404,9 +410,13 @@ func (s *socket) conditions() conditions {
 		switch st {
 		case connDone:
 			c.connected = true
+			c.data = s.dataQueuedLocked()
 			c.readable = ev&(waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr) != 0 || s.shutRecv || s.connErr != nil
 			c.writable = ev&waiter.WritableEvents != 0
 			c.closed = ev&(waiter.EventHUp|waiter.EventRdHUp) != 0 || s.connErr != nil
+			if c.closed {
+				c.closeErr = s.closeErrLocked(c.data)
+			}
 		case connFailed:
 			if s.soError != 0 {
 				c.failed = s.soError
@@ -417,6 +427,7 @@ func (s *socket) conditions() conditions {
 		return c
 	}
 	c.readable = ev&(waiter.ReadableEvents|waiter.EventErr) != 0 || s.shutRecv
+	c.data = c.readable
 	c.writable = ev&waiter.WritableEvents != 0
 	return c
 }

@@ -9,9 +9,13 @@
 // reset, datagram truncation, the SO_REUSEADDR/SO_EXCLUSIVEADDRUSE bind
 // table, IPV6_V6ONLY and dual stack, linger, MSG_PEEK and MSG_WAITALL,
 // option round trips, FIONBIO and FIONREAD, accept with a condition
-// function, closesocket while another goroutine is blocked), table-driven
-// with the exact Winsock errors, over IPv4 and IPv6. A provider's tests call
-// Run with a [Harness] that makes its hosts.
+// function, closesocket while another goroutine is blocked; overlapped I/O
+// and the extension functions, observed through Upcalls: pending and
+// immediate completions, issue order, cancellation, AcceptEx, ConnectEx,
+// DisconnectEx, TransmitFile, TransmitPackets, WSARecvMsg, WSASendMsg),
+// table-driven with the exact Winsock errors, over IPv4 and IPv6. A
+// provider's tests call Run with a [Harness] that makes its hosts; the
+// overlapped cases need Host.Upcalls (they skip without it).
 //
 // Imports: provider, wsa, the standard library and testing; never api or a
 // concrete provider (providers' tests import this package, not the reverse).

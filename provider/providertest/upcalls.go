@@ -375,6 +375,29 @@ func (u *Upcalls) Messages() []Message {
 	return m
 }
 
+// WaitMessage removes and returns the oldest posted message, waiting up to
+// d for one to be posted; false if none came.
+func (u *Upcalls) WaitMessage(d time.Duration) (Message, bool) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		u.mu.Lock()
+		if len(u.messages) > 0 {
+			m := u.messages[0]
+			u.messages = u.messages[1:]
+			u.mu.Unlock()
+			return m, true
+		}
+		ch := u.changed
+		u.mu.Unlock()
+		select {
+		case <-ch:
+		case <-t.C:
+			return Message{}, false
+		}
+	}
+}
+
 // Completions returns and removes the recorded completions.
 func (u *Upcalls) Completions() []Completion {
 	u.mu.Lock()

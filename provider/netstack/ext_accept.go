@@ -1,0 +1,281 @@
+package netstack
+
+import (
+	"encoding/binary"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"github.com/ws2go/ws2/wsa"
+)
+
+// AcceptEx, GetAcceptExSockaddrs, SO_UPDATE_ACCEPT_CONTEXT and
+// SO_UPDATE_CONNECT_CONTEXT (spec §5.10).
+//
+// acceptEx is AcceptEx. listen must be a listening socket (else WSAEINVAL);
+// accept a socket of the same family and type that is neither bound,
+// connected nor listening, and not the accept socket of another pending
+// AcceptEx (else WSAEINVAL). Each address length must be at least the
+// family's sockaddr size + 16 (32 for IPv4, 44 for IPv6), and buf must hold
+// receiveDataLength + both lengths (else WSAEFAULT; Windows accepts a short
+// local length and fails the operation later with ERROR_INSUFFICIENT_BUFFER,
+// here it does not start).
+//
+// Pending AcceptEx operations take connections in the order they were
+// issued. The connection is attached to the accept socket (its handle stays
+// the same). buf receives, in order: the first data (receiveDataLength
+// bytes; 0 completes at once on the connection, else the operation waits
+// for the first data or the peer's FIN), then the local and the remote
+// address blocks, each an int32 length followed by the sockaddr (Wine's
+// layout), which GetAcceptExSockaddrs parses. The completion (bytes = the
+// first data's length) is delivered on the listening socket's handle, as on
+// Windows; *received is set only when it completes at once. Every completion
+// re-enables FD_ACCEPT on the listener.
+//
+// Until setsockopt(accept, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, listen
+// handle as 8 bytes), getsockname on the accept socket fails WSAEINVAL and
+// getpeername WSAENOTCONN, as if unbound and unconnected; data calls work.
+// The update gives it the listener's options, as accept does. WSAEventSelect
+// registrations are not inherited by an AcceptEx socket.
+//
+// Without an OVERLAPPED (Windows requires one) the call blocks like accept,
+// whatever FIONBIO says; closing either socket ends it with WSAEINTR.
+func (ss *session) acceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error {
+	l, up, err := ss.extSocket(lh)
+	if err != nil {
+		return err
+	}
+	a, err := ss.lookup(ah)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	listening := l.listening
+	l.mu.Unlock()
+	if !listening || !l.stream || a == l || a.af != l.af || a.typ != l.typ {
+		return wsa.WSAEINVAL
+	}
+	a.mu.Lock()
+	fresh := !a.bound && a.conn == connNone && !a.listening
+	a.mu.Unlock()
+	if !fresh {
+		return wsa.WSAEINVAL
+	}
+	least := uint32(l.info.MaxSockAddr) + 16
+	if localLen < least || remoteLen < least ||
+		uint64(len(buf)) < uint64(rxLen)+uint64(localLen)+uint64(remoteLen) {
+		return wsa.WSAEFAULT
+	}
+	op := l.newOp(up, ov, nil, nil)
+	if !a.ovq.acceptOp.CompareAndSwap(nil, op) {
+		return wsa.WSAEINVAL
+	}
+	st := &acceptExOp{op: op, l: l, a: a, buf: buf, rxLen: rxLen, localLen: localLen, remoteLen: remoteLen}
+	op.try = st.try
+	op.partial = func() uint32 {
+		if st.w == nil {
+			return 0
+		}
+		return uint32(st.w.n)
+	}
+	op.finish = func(error) {
+		a.ovq.acceptOp.CompareAndSwap(op, nil)
+		l.reenableEvents(wsa.FD_ACCEPT)
+	}
+	n, err := extCall(l, &l.ovq.accept, op)
+	if err == nil && received != nil {
+		*received = n
+	}
+	return err
+}
+
+// acceptExOp is the state of one AcceptEx.
+type acceptExOp struct {
+	op                         *ovOp
+	l, a                       *socket
+	buf                        []byte
+	rxLen, localLen, remoteLen uint32
+
+	attached      bool
+	local, remote wsa.Sockaddr
+	w             *scatterWriter // the first data
+}
+
+// try takes a connection (on the listener's accept queue), attaches it to
+// the accept socket and, when first data is wanted, moves the operation to
+// the accept socket's receive queue, where it waits for the data.
+func (st *acceptExOp) try() (uint32, uint32, error) {
+	if !st.attached {
+		c, err := st.l.takeConn()
+		if err != nil {
+			return 0, 0, err
+		}
+		local, _ := c.ep.GetLocalAddress()
+		if err := st.a.attachAccepted(c); err != nil {
+			st.l.requeue(c) // for the next accept
+			return 0, 0, err
+		}
+		st.attached = true
+		st.local, st.remote = fromFull(st.l.af, local), fromFull(st.l.af, c.peer)
+		if st.rxLen == 0 {
+			st.writeAddrs()
+			return 0, 0, nil
+		}
+		st.w = &scatterWriter{bufs: [][]byte{st.buf[:st.rxLen]}}
+		return 0, 0, st.op.moveTo(st.a, &st.a.ovq.recv)
+	}
+	err := st.a.tryRecvStream(st.w, false, false)
+	if err != nil {
+		return uint32(st.w.n), 0, err
+	}
+	st.writeAddrs()
+	return uint32(st.w.n), 0, nil
+}
+
+// writeAddrs writes the local and remote address blocks.
+func (st *acceptExOp) writeAddrs() {
+	b := st.buf[st.rxLen:]
+	putAddrBlock(b[:st.localLen], st.local)
+	putAddrBlock(b[st.localLen:st.localLen+st.remoteLen], st.remote)
+}
+
+// putAddrBlock writes an AcceptEx address block: an int32 length, then the
+// sockaddr. b is at least the sockaddr size + 16.
+func putAddrBlock(b []byte, sa wsa.Sockaddr) {
+	binary.LittleEndian.PutUint32(b, uint32(sa.Len()))
+	_, _ = sa.Marshal(b[4:])
+}
+
+// getAcceptExSockaddrs is GetAcceptExSockaddrs: it parses the address
+// blocks AcceptEx wrote after the first data. A buffer shorter than the
+// three lengths is WSAEFAULT; a block that holds no sockaddr WSAEINVAL.
+func getAcceptExSockaddrs(buf []byte, rxLen, localLen, remoteLen uint32) (wsa.Sockaddr, wsa.Sockaddr, error) {
+	if uint64(len(buf)) < uint64(rxLen)+uint64(localLen)+uint64(remoteLen) {
+		return nil, nil, wsa.WSAEFAULT
+	}
+	b := buf[rxLen:]
+	local, err := parseAddrBlock(b[:localLen])
+	if err != nil {
+		return nil, nil, err
+	}
+	remote, err := parseAddrBlock(b[localLen : localLen+remoteLen])
+	if err != nil {
+		return nil, nil, err
+	}
+	return local, remote, nil
+}
+
+func parseAddrBlock(b []byte) (wsa.Sockaddr, error) {
+	if len(b) < 4 {
+		return nil, wsa.WSAEFAULT
+	}
+	n := binary.LittleEndian.Uint32(b)
+	if n < 2 || uint64(n) > uint64(len(b)-4) {
+		return nil, wsa.WSAEINVAL
+	}
+	sa, err := wsa.ParseSockaddr(b[4 : 4+n])
+	if err != nil {
+		return nil, wsa.WSAEINVAL
+	}
+	return sa, nil
+}
+
+// takeConn takes the next connection of a listener: a deferred one first,
+// then gVisor's queue. WSAEWOULDBLOCK when there is none.
+func (l *socket) takeConn() (accepted, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.listening {
+		return accepted{}, wsa.WSAEINVAL
+	}
+	if len(l.deferred) > 0 {
+		c := l.deferred[0]
+		l.deferred = l.deferred[1:]
+		return c, nil
+	}
+	var c accepted
+	ep, wq, terr := l.ep.Accept(&c.peer)
+	if terr != nil {
+		if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
+			return accepted{}, wsa.WSAEWOULDBLOCK
+		}
+		return accepted{}, translate(terr)
+	}
+	c.ep, c.wq = ep, wq
+	return c, nil
+}
+
+// attachAccepted gives the accept socket of an AcceptEx the connection c in
+// place of its unused endpoint, with its own options.
+func (a *socket) attachAccepted(c accepted) error {
+	a.mu.Lock()
+	if a.rd.isClosed() {
+		a.mu.Unlock()
+		return wsa.WSA_OPERATION_ABORTED
+	}
+	if a.bound || a.conn != connNone || a.listening {
+		a.mu.Unlock()
+		return wsa.WSAEINVAL // bound or connected meanwhile
+	}
+	old := a.ep
+	a.ep = c.ep
+	a.bound = true
+	a.bindAddr, _ = c.ep.GetLocalAddress()
+	a.conn = connDone
+	a.connectedAt = time.Now()
+	a.applyOpts(c.ep, &a.opts)
+	a.ovq.hideNames.Store(true)
+	a.mu.Unlock()
+	old.Close()
+	a.rd.attach(c.wq)
+	return nil
+}
+
+// updateContext is setsockopt(SO_UPDATE_ACCEPT_CONTEXT or
+// SO_UPDATE_CONNECT_CONTEXT).
+//
+// SO_UPDATE_ACCEPT_CONTEXT takes the listening socket's handle (8 bytes;
+// shorter is WSAEFAULT; not a socket WSAENOTSOCK; not listening or of
+// another family or type WSAEINVAL) and applies to a connected socket (else
+// WSAENOTCONN): it inherits the listener's options and getsockname and
+// getpeername work. SO_UPDATE_CONNECT_CONTEXT (no value) is accepted on a
+// connected stream socket (else WSAENOTCONN); the socket's state is already
+// complete after ConnectEx.
+func (ss *session) updateContext(s *socket, name int32, optval []byte) error {
+	if name == wsa.SO_UPDATE_CONNECT_CONTEXT {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.stream || s.listening || s.pollConnectLocked() != connDone {
+			return wsa.WSAENOTCONN
+		}
+		return nil
+	}
+	if len(optval) < 8 {
+		return wsa.WSAEFAULT
+	}
+	l, err := ss.lookup(wsa.Socket(binary.LittleEndian.Uint64(optval)))
+	if err != nil {
+		return wsa.WSAENOTSOCK
+	}
+	l.mu.Lock()
+	listening, opts := l.listening, l.opts
+	l.mu.Unlock()
+	if !listening || l.af != s.af || l.typ != s.typ {
+		return wsa.WSAEINVAL
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listening || s.conn != connDone {
+		return wsa.WSAENOTCONN
+	}
+	opts.reuseAddr, opts.exclusive = false, false
+	s.opts = opts
+	s.applyOpts(s.ep, &s.opts)
+	s.ovq.hideNames.Store(false)
+	return nil
+}
+
+// namesHidden reports whether getsockname and getpeername must answer as
+// for an unbound, unconnected socket (an AcceptEx socket before
+// SO_UPDATE_ACCEPT_CONTEXT).
+func (s *socket) namesHidden() bool { return s.ovq.hideNames.Load() }

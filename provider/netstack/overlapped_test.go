@@ -1,0 +1,333 @@
+package netstack
+
+import (
+	"encoding/binary"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/providertest"
+	"github.com/ws2go/ws2/wsa"
+)
+
+// Provider-internal overlapped tests; the Winsock semantics are in
+// providertest (suite_overlapped.go, suite_ext.go).
+
+var lo4 = &wsa.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
+
+// ovListener makes a listening socket on 127.0.0.1.
+func ovListener(t *testing.T, pt provider.ProcTable) (wsa.Socket, wsa.Sockaddr) {
+	t.Helper()
+	l := newSock(t, pt, wsa.SOCK_STREAM)
+	if err := pt.WSPBind(l, lo4); err != nil {
+		t.Fatal(err)
+	}
+	if err := pt.WSPListen(l, 5); err != nil {
+		t.Fatal(err)
+	}
+	to, err := pt.WSPGetSockName(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, to
+}
+
+// ovPair returns a connected pair (client, server).
+func ovPair(t *testing.T, pt provider.ProcTable) (wsa.Socket, wsa.Socket) {
+	t.Helper()
+	l, to := ovListener(t, pt)
+	c := newSock(t, pt, wsa.SOCK_STREAM)
+	if err := pt.WSPConnect(c, to, nil, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := pt.WSPAccept(l, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, s
+}
+
+func ovEvent(t *testing.T, up *providertest.Upcalls) *wsa.Overlapped {
+	t.Helper()
+	ev, err := up.WPUCreateEvent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &wsa.Overlapped{HEvent: ev}
+}
+
+func waitEvent(t *testing.T, up *providertest.Upcalls, ov *wsa.Overlapped, what string) {
+	t.Helper()
+	if !up.Event(ov.HEvent).Wait(10 * time.Second) {
+		t.Fatalf("%s: no completion", what)
+	}
+}
+
+func recvOv(pt provider.ProcTable, s wsa.Socket, buf []byte, ov *wsa.Overlapped) error {
+	var flags uint32
+	_, err := pt.WSPRecv(s, [][]byte{buf}, &flags, ov, nil, nil)
+	return err
+}
+
+func extFn(t *testing.T, pt provider.ProcTable, s wsa.Socket, g wsa.GUID) (uintptr, any) {
+	t.Helper()
+	in, out := make([]byte, 16), make([]byte, 8)
+	_ = g.Marshal(in)
+	if _, err := pt.WSPIoctl(s, wsa.SIO_GET_EXTENSION_FUNCTION_POINTER, in, out, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	h := uintptr(binary.LittleEndian.Uint64(out))
+	fn, ok := provider.ExtensionFunction(h)
+	if !ok {
+		t.Fatal("unknown extension handle")
+	}
+	return h, fn
+}
+
+// TestCleanupAborts: WSPCleanup completes every pending operation with
+// WSA_OPERATION_ABORTED, and later calls of an extension function of the
+// finished table fail.
+func TestCleanupAborts(t *testing.T) {
+	pt, up := start(t)
+	c, s := ovPair(t, pt)
+	ov := ovEvent(t, up)
+	if err := recvOv(pt, s, make([]byte, 4), ov); !errors.Is(err, wsa.WSA_IO_PENDING) {
+		t.Fatalf("recv: %v", err)
+	}
+	_, fn := extFn(t, pt, c, wsa.WSAID_DISCONNECTEX)
+	if err := pt.WSPCleanup(); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, up, ov, "cleanup")
+	if wsa.Errno(ov.OffsetHigh) != wsa.WSA_OPERATION_ABORTED {
+		t.Fatalf("after WSPCleanup: %+v", *ov)
+	}
+	if err := fn.(provider.DisconnectExFunc)(c, nil, 0, 0); !errors.Is(err, wsa.WSANOTINITIALISED) {
+		t.Fatalf("DisconnectEx after WSPCleanup: %v", err)
+	}
+}
+
+// TestPumpIdle: an idle socket with pending operations runs no goroutine;
+// the pump runs only when events arrive.
+func TestPumpIdle(t *testing.T) {
+	pt, up := start(t)
+	var ovs []*wsa.Overlapped
+	for range 20 {
+		_, s := ovPair(t, pt)
+		ov := ovEvent(t, up)
+		if err := recvOv(pt, s, nil, ov); !errors.Is(err, wsa.WSA_IO_PENDING) {
+			t.Fatalf("probe: %v", err)
+		}
+		ovs = append(ovs, ov)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		if !strings.Contains(string(buf), "overlappedQueues).pump") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pump goroutines still running while idle:\n%s", buf)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, ov := range ovs {
+		if up.Event(ov.HEvent).Signaled() {
+			t.Fatal("a probe completed without data")
+		}
+	}
+}
+
+// TestExtensionHandles: one handle per function and procedure table; the
+// tables of two Sessions have their own.
+func TestExtensionHandles(t *testing.T) {
+	pt, _ := start(t)
+	s1 := newSock(t, pt, wsa.SOCK_STREAM)
+	s2 := newSock(t, pt, wsa.SOCK_DGRAM)
+	h1, _ := extFn(t, pt, s1, wsa.WSAID_CONNECTEX)
+	h2, _ := extFn(t, pt, s2, wsa.WSAID_CONNECTEX)
+	if h1 != h2 {
+		t.Fatalf("ConnectEx handles %d and %d in one table", h1, h2)
+	}
+	pt2, _ := start(t)
+	h3, _ := extFn(t, pt2, newSock(t, pt2, wsa.SOCK_STREAM), wsa.WSAID_CONNECTEX)
+	if h3 == h1 {
+		t.Fatal("two procedure tables share a ConnectEx handle")
+	}
+}
+
+// TestAcceptExMovedAbort: an AcceptEx waiting for its first data sits on the
+// accept socket; CancelIoEx on the listener, closing the accept socket and
+// closing the listener each abort it on the listener's handle.
+func TestAcceptExMovedAbort(t *testing.T) {
+	for _, how := range []string{"cancel", "close accept", "close listener"} {
+		t.Run(how, func(t *testing.T) {
+			pt, up := start(t)
+			l, to := ovListener(t, pt)
+			a := newSock(t, pt, wsa.SOCK_STREAM)
+			_, fn := extFn(t, pt, l, wsa.WSAID_ACCEPTEX)
+			acceptEx := fn.(provider.AcceptExFunc)
+			buf := make([]byte, 8+64)
+			ov := ovEvent(t, up)
+			if err := acceptEx(l, a, buf, 8, 32, 32, nil, ov); !errors.Is(err, wsa.WSA_IO_PENDING) {
+				t.Fatalf("AcceptEx: %v", err)
+			}
+			c := newSock(t, pt, wsa.SOCK_STREAM)
+			if err := pt.WSPConnect(c, to, nil, nil, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			as := sockOf(t, up, a)
+			deadline := time.Now().Add(5 * time.Second)
+			for as.ovq.pending.Load() == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("AcceptEx never moved to the accept socket")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if up.Event(ov.HEvent).Signaled() {
+				t.Fatal("completed without data")
+			}
+			switch how {
+			case "cancel":
+				if err := pt.(provider.Canceler).WSPCancelIo(a, ov); !errors.Is(err, wsa.ERROR_NOT_FOUND) {
+					t.Fatalf("CancelIoEx on the accept socket: %v", err)
+				}
+				if err := pt.(provider.Canceler).WSPCancelIo(l, ov); err != nil {
+					t.Fatalf("CancelIoEx on the listener: %v", err)
+				}
+			case "close accept":
+				if err := pt.WSPCloseSocket(a); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := pt.WSPCloseSocket(l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitEvent(t, up, ov, how)
+			if wsa.Errno(ov.OffsetHigh) != wsa.WSA_OPERATION_ABORTED {
+				t.Fatalf("%s: %+v", how, *ov)
+			}
+			var got *providertest.Completion
+			for _, cp := range up.Completions() {
+				if cp.Overlapped == ov {
+					got = &cp
+				}
+			}
+			if got == nil || got.Socket != l {
+				t.Fatalf("%s: completion %+v, want one on the listener %v", how, got, l)
+			}
+		})
+	}
+}
+
+// TestAcceptExAcceptClosed: closing the accept socket of an AcceptEx that
+// is still waiting for a connection aborts it at once, and the accept
+// socket may then be given to another AcceptEx.
+func TestAcceptExAcceptClosed(t *testing.T) {
+	pt, up := start(t)
+	l, to := ovListener(t, pt)
+	_, fn := extFn(t, pt, l, wsa.WSAID_ACCEPTEX)
+	acceptEx := fn.(provider.AcceptExFunc)
+	a := newSock(t, pt, wsa.SOCK_STREAM)
+	ov := ovEvent(t, up)
+	if err := acceptEx(l, a, make([]byte, 64), 0, 32, 32, nil, ov); !errors.Is(err, wsa.WSA_IO_PENDING) {
+		t.Fatalf("AcceptEx: %v", err)
+	}
+	if err := pt.WSPCloseSocket(a); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, up, ov, "closing the accept socket")
+	if wsa.Errno(ov.OffsetHigh) != wsa.WSA_OPERATION_ABORTED {
+		t.Fatalf("AcceptEx: %+v", *ov)
+	}
+	// The next AcceptEx gets the next connection.
+	a2 := newSock(t, pt, wsa.SOCK_STREAM)
+	ov = ovEvent(t, up)
+	if err := acceptEx(l, a2, make([]byte, 64), 0, 32, 32, nil, ov); !errors.Is(err, wsa.WSA_IO_PENDING) {
+		t.Fatalf("AcceptEx: %v", err)
+	}
+	c := newSock(t, pt, wsa.SOCK_STREAM)
+	if err := pt.WSPConnect(c, to, nil, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, up, ov, "AcceptEx")
+	if ov.OffsetHigh != 0 {
+		t.Fatalf("AcceptEx: %+v", *ov)
+	}
+}
+
+// TestOverlappedMisuse: an OVERLAPPED in use by a pending operation is
+// refused (WSAEINVAL); on a socket made without WSA_FLAG_OVERLAPPED the
+// OVERLAPPED is ignored and the call blocks, as MSL says; a completion
+// routine's result is waited for by WSAGetOverlappedResult(wait).
+func TestOverlappedMisuse(t *testing.T) {
+	pt, up := start(t)
+	c, s := ovPair(t, pt)
+	ov := ovEvent(t, up)
+	if err := recvOv(pt, s, make([]byte, 4), ov); !errors.Is(err, wsa.WSA_IO_PENDING) {
+		t.Fatalf("recv: %v", err)
+	}
+	if err := recvOv(pt, s, make([]byte, 4), ov); !errors.Is(err, wsa.WSAEINVAL) {
+		t.Fatalf("recv with an OVERLAPPED in use: %v", err)
+	}
+	if _, err := pt.WSPSend(c, [][]byte{[]byte("abcd")}, 0, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, up, ov, "recv")
+
+	info := Protocols()[0]
+	n, err := pt.WSPSocket(wsa.AF_INET, wsa.SOCK_STREAM, 0, &info, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, to := ovListener(t, pt)
+	if err := pt.WSPConnect(n, to, nil, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ns, _, err := pt.WSPAccept(l, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pt.WSPSend(ns, [][]byte{[]byte("xy")}, 0, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ov2 := ovEvent(t, up)
+	var flags uint32
+	got, err := pt.WSPRecv(n, [][]byte{make([]byte, 4)}, &flags, ov2, nil, nil)
+	if err != nil || got != 2 || up.Event(ov2.HEvent).Signaled() {
+		t.Fatalf("recv on a non-overlapped socket: %d %v (signalled %v)", got, err, up.Event(ov2.HEvent).Signaled())
+	}
+
+	// A completion routine, waited for with WSAGetOverlappedResult(wait).
+	tid, _ := up.WPUOpenCurrentThread()
+	ov3 := &wsa.Overlapped{}
+	cr := func(uint32, uint32, *wsa.Overlapped, uint32) {}
+	if _, err := pt.WSPRecv(s, [][]byte{make([]byte, 4)}, &flags, ov3, cr, &tid); !errors.Is(err, wsa.WSA_IO_PENDING) {
+		t.Fatalf("recv with a routine: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := pt.WSPGetOverlappedResult(s, ov3, true)
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := pt.(provider.Canceler).WSPCancelIo(s, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, wsa.WSA_OPERATION_ABORTED) {
+			t.Fatalf("WSAGetOverlappedResult(wait) after cancel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WSAGetOverlappedResult(wait) did not return")
+	}
+	if up.RunAPCs() != 1 {
+		t.Fatal("the cancelled operation queued no APC")
+	}
+}
