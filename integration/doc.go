@@ -14,6 +14,11 @@
 //   - Two userspace hosts joined by an in-memory link (ws2.NewPipe), one
 //     echoing for the other through the api package alone (TestPipeEcho).
 //     This one needs no privileges.
+//   - No busy waiting (TestIdle…, idle_test.go): 10,000 idle sockets (5,000
+//     loopback pairs) registered with WSAEventSelect, in a blocked WSAPoll,
+//     and with pending zero-byte overlapped receives on a completion port;
+//     the process's CPU time over a 2 s idle interval must stay under 5% of
+//     one CPU (a ratio of CPU time to wall time). Skipped with -short.
 //
 // How it isolates itself: every test that needs a TUN device calls
 // internal/netns.Enter, which re-runs that test alone in a new network and
