@@ -143,19 +143,31 @@
 //   - nil: the operation completed at once (counts are in the out
 //     parameters) and its completion is still delivered.
 //   - WSA_IO_PENDING: it completes later.
+//   - WSAEMSGSIZE from a receive (WSARecv, WSARecvFrom, WSARecvMsg): a
+//     datagram truncated to the buffers; the operation completed at once
+//     (the byte count, the buffers' size, is in the out parameter) and its
+//     completion is delivered with WSAEMSGSIZE, as Windows delivers its
+//     warning status STATUS_BUFFER_OVERFLOW: the event is signalled, the
+//     completion routine runs with WSAEMSGSIZE, and a packet with
+//     ERROR_MORE_DATA is posted even under
+//     FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, which spares successes only.
 //   - Any other error: it did not start and nothing will be delivered; the
 //     api records the error in ov.Internal and ov.OffsetHigh so that nothing
 //     waits on it forever.
 //
 // A completion records the result in the WSAOVERLAPPED (InternalHigh the
 // bytes, Offset the flags, OffsetHigh and then Internal the WSAE* code, 0
-// for success) and is delivered by one mechanism chosen at the call: a
+// for success; Internal and InternalHigh atomically, Internal last) and is
+// delivered by one mechanism chosen at the call: a
 // completion routine, if one was given, runs as an APC (below); otherwise
 // ov.HEvent is signalled, or the socket handle when HEvent is 0 (unless
 // FILE_SKIP_SET_EVENT_ON_HANDLE), and if the socket is associated with a
 // completion port a packet is posted. WSAGetOverlappedResult reads the
 // result: WSA_IO_INCOMPLETE while pending without wait; with wait it waits
-// on ov.HEvent, or on the socket handle when HEvent is 0.
+// on ov.HEvent, or on the socket handle when HEvent is 0. As in Windows, the
+// WSAOVERLAPPED may be reused for a new operation as soon as its completion
+// can be seen (event signalled, packet dequeued, routine running,
+// HasOverlappedIoCompleted true).
 //
 // On a socket created without WSA_FLAG_OVERLAPPED (WSASocket without it,
 // or socket() with SO_OPENTYPE set) the overlapped arguments of the WSA*

@@ -222,7 +222,9 @@ func (s *Session) TransmitPackets(h wsa.Socket, elements []wsa.TransmitPacketsEl
 // written) and msg.Flags out (MSG_TRUNC, MSG_CTRUNC, MSG_BCAST, MSG_MCAST).
 // The byte count goes through bytesReceived, which may be nil only for an
 // overlapped call; ov and cr follow WSARecv's rules, including the one for
-// sockets created without WSA_FLAG_OVERLAPPED. A nil msg is WSAEFAULT.
+// sockets created without WSA_FLAG_OVERLAPPED and the one for a datagram
+// truncated at once (MSG_TRUNC, WSAEMSGSIZE, completion delivered). A nil
+// msg is WSAEFAULT.
 func (s *Session) WSARecvMsg(h wsa.Socket, msg *wsa.WSAMsg, bytesReceived *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
 	inst, so, p, err := s.sock(h)
 	if err != nil {
@@ -238,14 +240,9 @@ func (s *Session) WSARecvMsg(h wsa.Socket, msg *wsa.WSAMsg, bytesReceived *uint3
 	}
 	ov, cr = ovArgs(so, ov, cr)
 	var n uint32
-	c := inst.beginOp(so, ov, cr)
-	if err := inst.endOp(c, providerErr(fn(h, msg, &n, ov, cr))); err != nil {
-		return err
-	}
-	if bytesReceived != nil {
-		*bytesReceived = n
-	}
-	return nil
+	c := inst.beginRecvOp(so, ov, cr)
+	err = inst.endOp(c, providerErr(fn(h, msg, &n, ov, cr)))
+	return recvDone(n, err, bytesReceived)
 }
 
 // WSASendMsg is WSASendMsg (exported by ws2_32 since Vista, and an extension

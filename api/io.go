@@ -104,6 +104,14 @@ func (s *Session) WSASend(h wsa.Socket, bufs [][]byte, sent *uint32, flags uint3
 // recvd and the overlapped arguments as in WSASend. For an overlapped
 // receive that completes later, the flags come back through
 // WSAGetOverlappedResult (or the completion routine), not through flags.
+//
+// A datagram larger than the buffers fills them and fails with WSAEMSGSIZE
+// (the rest is discarded); *recvd then holds the bytes received (the
+// buffers' size). An overlapped receive that ends that way at once has
+// completed, as in Windows: its completion is delivered like any other
+// (event, completion routine with WSAEMSGSIZE, completion packet with
+// ERROR_MORE_DATA even under FILE_SKIP_COMPLETION_PORT_ON_SUCCESS), and
+// WSAGetOverlappedResult reports WSAEMSGSIZE with the byte count.
 func (s *Session) WSARecv(h wsa.Socket, bufs [][]byte, recvd *uint32, flags *uint32, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
 	inst, so, p, err := s.sock(h)
 	if err != nil {
@@ -114,15 +122,18 @@ func (s *Session) WSARecv(h wsa.Socket, bufs [][]byte, recvd *uint32, flags *uin
 		return wsa.WSAEFAULT
 	}
 	ov, cr := ovArgs(so, overlapped, croutine)
-	c := inst.beginOp(so, ov, cr)
+	c := inst.beginRecvOp(so, ov, cr)
 	n, err := p.procs.WSPRecv(h, bufs, flags, ov, cr, &inst.tid)
-	if err := inst.endOp(c, providerErr(err)); err != nil {
-		return err
-	}
-	if recvd != nil {
+	return recvDone(n, inst.endOp(c, providerErr(err)), recvd)
+}
+
+// recvDone ends a receive call: the byte count goes to recvd (if not nil)
+// on success and with WSAEMSGSIZE, a datagram truncated to the buffers.
+func recvDone(n uint32, err error, recvd *uint32) error {
+	if recvd != nil && (err == nil || err == wsa.WSAEMSGSIZE) {
 		*recvd = n
 	}
-	return nil
+	return err
 }
 
 // WSASendTo is WSASendTo; to may be nil on a connected socket. The other
@@ -154,7 +165,7 @@ func (s *Session) WSASendTo(h wsa.Socket, bufs [][]byte, sent *uint32, flags uin
 // WSARecvFrom is WSARecvFrom. from, if not nil, receives the source address;
 // for an overlapped call it is written when the operation completes, so it
 // must stay valid until then (the C lpFrom/lpFromlen rule). The other
-// arguments are as in WSARecv.
+// arguments, and the WSAEMSGSIZE rule, are as in WSARecv.
 func (s *Session) WSARecvFrom(h wsa.Socket, bufs [][]byte, recvd *uint32, flags *uint32, from *wsa.Sockaddr, overlapped *wsa.Overlapped, croutine wsa.CompletionRoutine) error {
 	inst, so, p, err := s.sock(h)
 	if err != nil {
@@ -165,15 +176,9 @@ func (s *Session) WSARecvFrom(h wsa.Socket, bufs [][]byte, recvd *uint32, flags 
 		return wsa.WSAEFAULT
 	}
 	ov, cr := ovArgs(so, overlapped, croutine)
-	c := inst.beginOp(so, ov, cr)
+	c := inst.beginRecvOp(so, ov, cr)
 	n, err := p.procs.WSPRecvFrom(h, bufs, flags, from, ov, cr, &inst.tid)
-	if err := inst.endOp(c, providerErr(err)); err != nil {
-		return err
-	}
-	if recvd != nil {
-		*recvd = n
-	}
-	return nil
+	return recvDone(n, inst.endOp(c, providerErr(err)), recvd)
 }
 
 // WSASendDisconnect is WSASendDisconnect: shutdown(SD_SEND) plus disconnect

@@ -173,12 +173,13 @@ func (s *Session) GetQueuedCompletionStatusEx(port wsa.Handle, entries []Overlap
 	if err != nil {
 		return err
 	}
-	return getMany(inst, entries, removed, alertable, func(out []winobj.Packet, apc *winobj.APCQueue) (int, error) {
-		return p.GetMany(out, winobj.Millis(timeout), apc)
-	})
+	return getMany(inst, p, nil, entries, removed, timeout, alertable)
 }
 
-func getMany(inst *instance, entries []OverlappedEntry, removed *uint32, alertable bool, get func([]winobj.Packet, *winobj.APCQueue) (int, error)) error {
+// getMany is GetQueuedCompletionStatusEx on p, for worker wk (nil: an
+// anonymous caller). The packets go straight into entries: nothing is
+// allocated per call.
+func getMany(inst *instance, p *winobj.Port, wk *winobj.Worker, entries []OverlappedEntry, removed *uint32, timeout uint32, alertable bool) error {
 	if removed != nil {
 		*removed = 0
 	}
@@ -189,18 +190,23 @@ func getMany(inst *instance, entries []OverlappedEntry, removed *uint32, alertab
 	if alertable {
 		apc = inst.apc
 	}
-	out := make([]winobj.Packet, len(entries))
-	n, err := get(out, apc)
-	if err != nil {
-		return err
-	}
-	for i, pkt := range out[:n] {
+	put := func(i int, pkt winobj.Packet) {
 		entries[i] = OverlappedEntry{
 			CompletionKey:            pkt.Key,
 			Overlapped:               pkt.Overlapped,
 			Internal:                 uintptr(pkt.Status),
 			NumberOfBytesTransferred: pkt.Bytes,
 		}
+	}
+	var n int
+	var err error
+	if wk != nil {
+		n, err = wk.GetManyFunc(len(entries), put, winobj.Millis(timeout), apc)
+	} else {
+		n, err = p.GetManyFunc(len(entries), put, winobj.Millis(timeout), apc)
+	}
+	if err != nil {
+		return err
 	}
 	if removed != nil {
 		*removed = uint32(n)
@@ -266,9 +272,7 @@ func (w *CompletionWorker) GetQueuedCompletionStatus(qty *uint32, key *uintptr, 
 // the worker, which counts as one running worker however many packets it
 // removes.
 func (w *CompletionWorker) GetQueuedCompletionStatusEx(entries []OverlappedEntry, removed *uint32, timeout uint32, alertable bool) error {
-	return getMany(w.inst, entries, removed, alertable, func(out []winobj.Packet, apc *winobj.APCQueue) (int, error) {
-		return w.w.GetMany(out, winobj.Millis(timeout), apc)
-	})
+	return getMany(w.inst, nil, w.w, entries, removed, timeout, alertable)
 }
 
 // Release stops counting the worker as running until it removes its next

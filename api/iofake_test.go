@@ -61,6 +61,7 @@ const (
 	ioctlLateSuccess  = 0x98000102 // returns 7, nil; completes when late is closed
 	ioctlFail         = 0x98000103 // fails with WSAENOTCONN, no completion
 	ioctlPending      = 0x98000104 // pending until finish or cancel
+	ioctlFailMsgSize  = 0x98000105 // fails with WSAEMSGSIZE, no completion (not a receive)
 )
 
 // ioEnv is a catalog of two ioProv providers: "io4" (IPv4 TCP and UDP) and
@@ -276,7 +277,10 @@ func (p *ioProv) WSPSendTo(s wsa.Socket, bufs [][]byte, flags uint32, to wsa.Soc
 }
 
 // recvOv is an overlapped receive: at once when a chunk is there, else
-// pending until one arrives, the peer closes, or it is aborted.
+// pending until one arrives, the peer closes, or it is aborted. On a
+// datagram socket a chunk larger than the buffers is a truncated datagram:
+// it completes with WSAEMSGSIZE, and at once the call returns WSAEMSGSIZE
+// with the bytes, the completion delivered (the SPI rule).
 func (p *ioProv) recvOv(s wsa.Socket, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID, take func(fs *fakeSock, data []byte) uint32) (uint32, error) {
 	fs, err := p.sock(s)
 	if err != nil {
@@ -285,14 +289,19 @@ func (p *ioProv) recvOv(s wsa.Socket, ov *wsa.Overlapped, cr wsa.CompletionRouti
 	select {
 	case data := <-fs.rx:
 		n := take(fs, data)
-		p.complete(s, ov, cr, tid, 0, n)
+		errno := truncated(fs, data, n)
+		p.complete(s, ov, cr, tid, errno, n)
+		if errno != 0 {
+			return n, errno
+		}
 		return n, nil
 	default:
 	}
 	return 0, p.startOp(s, ov, cr, tid, func(op *ioOp) ioResult {
 		select {
 		case data := <-fs.rx:
-			return ioResult{bytes: take(fs, data)}
+			n := take(fs, data)
+			return ioResult{bytes: n, errno: truncated(fs, data, n)}
 		case <-fs.eof:
 			return ioResult{}
 		case e := <-op.abort:
@@ -301,6 +310,23 @@ func (p *ioProv) recvOv(s wsa.Socket, ov *wsa.Overlapped, cr wsa.CompletionRouti
 			return ioResult{errno: wsa.WSA_OPERATION_ABORTED}
 		}
 	})
+}
+
+// truncated is the error of receiving data into n bytes of buffers on fs:
+// WSAEMSGSIZE for a datagram that did not fit.
+func truncated(fs *fakeSock, data []byte, n uint32) wsa.Errno {
+	if fs.typ == wsa.SOCK_DGRAM && int(n) < len(data) {
+		return wsa.WSAEMSGSIZE
+	}
+	return 0
+}
+
+// inject queues data as a received chunk (a datagram) on socket s.
+func (p *ioProv) inject(t testing.TB, s wsa.Socket, data []byte) {
+	t.Helper()
+	fs, err := p.sock(s)
+	must(t, err)
+	fs.rx <- data
 }
 
 func (p *ioProv) WSPRecv(s wsa.Socket, bufs [][]byte, flags *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
@@ -357,6 +383,8 @@ func (p *ioProv) WSPIoctl(s wsa.Socket, code uint32, in, out []byte, ov *wsa.Ove
 		return 7, nil
 	case ioctlFail:
 		return 0, wsa.WSAENOTCONN
+	case ioctlFailMsgSize:
+		return 0, wsa.WSAEMSGSIZE
 	case ioctlPending:
 		return 0, p.startOp(s, ov, cr, tid, func(op *ioOp) ioResult {
 			select {
@@ -642,7 +670,7 @@ func (p *ioProv) recvMsg(s wsa.Socket, msg *wsa.WSAMsg, recvd *uint32, ov *wsa.O
 		return nil
 	}
 	n, err := p.recvOv(s, ov, cr, &tid, take)
-	if err == nil {
+	if err == nil || err == wsa.WSAEMSGSIZE {
 		*recvd = n
 	}
 	return err

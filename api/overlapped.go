@@ -27,22 +27,28 @@ import (
 // completion is the "immediate success" that FILE_SKIP_COMPLETION_PORT_ON_
 // SUCCESS keeps off the port: its state starts at opIssuing; the issuing call
 // moves it, when the provider returns, to the outcome the caller will see
-// (nil → opReturnedOK, WSA_IO_PENDING → opReturnedPending, anything else →
-// opFailed); a completion that finds opIssuing stashes its packet and moves
-// it to opCompleted instead. Whichever of the two comes second makes the
-// decision, with the call's outcome known: the packet is dropped if the call
-// returned nil and the handle skips the port on success, and posted
-// otherwise. So a completion delivered from inside the provider call, or
-// from another goroutine after the call returned nil, is judged by what the
-// caller was told, and no packet is lost or duplicated. Events are
-// signalled at completion time in every case.
+// (nil → opReturnedOK, WSA_IO_PENDING → opReturnedPending, WSAEMSGSIZE from
+// a receive → opReturnedTruncated, anything else → opFailed); a completion
+// that finds opIssuing stashes its packet and moves it to opCompleted
+// instead. Whichever of the two comes second makes the decision, with the
+// call's outcome known: the packet is dropped if the call returned nil and
+// the handle skips the port on success, posted if it returned
+// WSA_IO_PENDING or WSAEMSGSIZE from a receive (a truncated datagram
+// completed at once: Windows' STATUS_BUFFER_OVERFLOW is a warning, so its
+// packet is queued, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS notwithstanding),
+// and dropped for any other error (the provider broke the rules by
+// completing an operation it failed). So a completion delivered from inside
+// the provider call, or from another goroutine after the call returned nil,
+// is judged by what the caller was told, and no packet is lost or
+// duplicated. Events are signalled at completion time in every case.
 
 const (
-	opIssuing         = iota // the provider call has not returned
-	opCompleted              // completed before it returned: pkt holds the packet
-	opReturnedOK             // it returned nil (immediate success)
-	opReturnedPending        // it returned WSA_IO_PENDING
-	opFailed                 // it returned another error: not started
+	opIssuing           = iota // the provider call has not returned
+	opCompleted                // completed before it returned: pkt holds the packet
+	opReturnedOK               // it returned nil (immediate success)
+	opReturnedPending          // it returned WSA_IO_PENDING
+	opReturnedTruncated        // a receive returned WSAEMSGSIZE: completed, truncated
+	opFailed                   // it returned another error: not started
 )
 
 // opRecord is one overlapped operation in flight without a completion
@@ -55,8 +61,9 @@ type opRecord struct {
 
 // opCall is what beginOp hands to endOp.
 type opCall struct {
-	ov  *wsa.Overlapped
-	rec *opRecord
+	ov   *wsa.Overlapped
+	rec  *opRecord
+	recv bool // a receive: WSAEMSGSIZE means completed (see provider.ProcTable)
 }
 
 // beginOp starts an overlapped call on so; ov nil is an ordinary call.
@@ -86,21 +93,33 @@ func (inst *instance) beginOp(so *socketObj, ov *wsa.Overlapped, cr wsa.Completi
 	return c
 }
 
+// beginRecvOp is beginOp for an overlapped receive (WSARecv, WSARecvFrom,
+// WSARecvMsg), whose WSAEMSGSIZE means "completed with truncation".
+func (inst *instance) beginRecvOp(so *socketObj, ov *wsa.Overlapped, cr wsa.CompletionRoutine) opCall {
+	c := inst.beginOp(so, ov, cr)
+	c.recv = true
+	return c
+}
+
 // endOp ends an overlapped call with the provider's error (already a
 // wsa.Errno or nil) and returns it. An error other than WSA_IO_PENDING means
 // the operation did not start: it is recorded in the WSAOVERLAPPED
 // (Internal and OffsetHigh), so HasOverlappedIoCompleted is true and a wait
-// on it does not hang, and no completion is delivered.
+// on it does not hang, and no completion is delivered. The exception is
+// WSAEMSGSIZE from a receive: that operation completed, truncated, and its
+// completion (which recorded the result) is delivered like a pending one's.
 func (inst *instance) endOp(c opCall, err error) error {
 	if c.ov == nil {
 		return err
 	}
 	outcome := uint32(opFailed)
-	switch err {
-	case nil:
+	switch {
+	case err == nil:
 		outcome = opReturnedOK
-	case wsa.WSA_IO_PENDING:
+	case err == wsa.WSA_IO_PENDING:
 		outcome = opReturnedPending
+	case err == wsa.WSAEMSGSIZE && c.recv:
+		outcome = opReturnedTruncated
 	}
 	if c.rec == nil || c.rec.state.CompareAndSwap(opIssuing, outcome) {
 		if outcome == opFailed {

@@ -14,6 +14,12 @@
 //   - Two userspace hosts joined by an in-memory link (ws2.NewPipe), one
 //     echoing for the other through the api package alone (TestPipeEcho).
 //     This one needs no privileges.
+//   - Overlapped completion rules that need the api and the netstack
+//     provider together (TestOverlapped…, overlapped_test.go, loopback, no
+//     privileges): an OVERLAPPED reissued as soon as its completion is seen
+//     (event, HasOverlappedIoCompleted, completion port, completion
+//     routine), and a datagram truncated by an overlapped receive, at once
+//     or pending, delivered with WSAEMSGSIZE / ERROR_MORE_DATA.
 //   - No busy waiting (TestIdle…, idle_test.go): 10,000 idle sockets (5,000
 //     loopback pairs) registered with WSAEventSelect, in a blocked WSAPoll,
 //     and with pending zero-byte overlapped receives on a completion port;

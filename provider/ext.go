@@ -17,8 +17,10 @@ import (
 //
 // The overlapped rules of ProcTable apply: nil is immediate completion (still
 // delivered), wsa.WSA_IO_PENDING completes later, any other error did not
-// start. Functions without a completion-routine parameter deliver through the
-// event or completion port only, as in Windows.
+// start, except WSAEMSGSIZE from WSARecvMsg, a truncated datagram, which
+// completed and is delivered. Functions without a completion-routine
+// parameter deliver through the event or completion port only, as in
+// Windows.
 type (
 	// AcceptExFunc is LPFN_ACCEPTEX. buf holds, in order, the first data
 	// (receiveDataLength bytes) and the local and remote address blocks
@@ -97,7 +99,10 @@ type Canceler interface {
 // up.WPUCompleteOverlappedRequest, which records the result and signals the
 // event and/or completion port. It is the one place providers complete
 // overlapped work; call it exactly once per operation that returned nil or
-// WSA_IO_PENDING.
+// WSA_IO_PENDING, or WSAEMSGSIZE from a receive (see ProcTable). Internal
+// and InternalHigh are written atomically (Internal last), as
+// wsa.HasOverlappedIoCompleted reads them; ov may be reused as soon as the
+// completion is visible, so nothing of ov is touched after that.
 func CompleteOverlapped(up UpcallTable, s wsa.Socket, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *ThreadID, errno wsa.Errno, bytes, flags uint32) error {
 	ov.Offset = flags
 	if cr == nil {

@@ -38,7 +38,17 @@ type StartupFunc func(version uint16, info *wsa.ProtocolInfo, upcalls UpcallTabl
 // they return nil when the operation completed at once (the completion is
 // still delivered), wsa.WSA_IO_PENDING when it will complete later through
 // UpcallTable.WPUCompleteOverlappedRequest or WPUQueueApc, and any other error
-// when it did not start.
+// when it did not start (no completion will be delivered).
+//
+// The one exception: WSAEMSGSIZE from an overlapped receive (WSPRecv,
+// WSPRecvFrom, the WSARecvMsg extension function) means completed with
+// truncation: the datagram filled the buffers and the rest was discarded.
+// The completion is delivered, exactly as for nil (with WSAEMSGSIZE as its
+// error and bytes = the buffers' size), and the byte count is returned with
+// the error. This is Windows' STATUS_BUFFER_OVERFLOW, a warning status: the
+// event is signalled, a completion packet (ERROR_MORE_DATA) is queued even
+// with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (which spares successes only),
+// and the completion routine runs with WSAEMSGSIZE.
 //
 // Errors are wsa.Errno values. A layered provider embeds the next provider's
 // ProcTable (see PassThrough) and overrides only what it needs.

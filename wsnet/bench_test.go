@@ -100,11 +100,9 @@ func rawPair(b *testing.B, s *api.Session) (wsa.Socket, wsa.Socket) {
 }
 
 // reuseOverlapped makes the raw designs reuse one OVERLAPPED per
-// direction, as a Windows program may. The netstack provider does not
-// allow it yet: an OVERLAPPED stays in its registry for a moment after its
-// completion has been delivered, and reissuing it then fails WSAEINVAL. So
-// each operation gets a fresh one, as wsnet does.
-const reuseOverlapped = false
+// direction, as a Windows program may (and wsnet does); false gives each
+// operation a fresh one, to compare.
+const reuseOverlapped = true
 
 // eventConn waits for its overlapped operations on an event per direction.
 type eventConn struct {

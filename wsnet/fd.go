@@ -46,6 +46,20 @@ type ioDir struct {
 	mu       sync.Mutex
 	ev       wsa.Handle
 	deadline atomic.Int64 // monotonic nanoseconds since clockBase; 0: none
+	op       *ioOp        // the operation reused by every call; under mu
+}
+
+// nextOp returns the direction's operation, cleared, for the next call; the
+// caller holds d.mu. One OVERLAPPED serves every operation of the
+// direction, reissued once the previous completion has been seen, as a
+// Windows program does (and Go's poller, which keeps one per direction).
+func (d *ioDir) nextOp() *ioOp {
+	if d.op == nil {
+		d.op = new(ioOp)
+	} else {
+		*d.op = ioOp{}
+	}
+	return d.op
 }
 
 // clockBase is the origin of the stored deadlines: t.Sub(clockBase) uses the
@@ -157,7 +171,7 @@ func (d *ioDir) expired() bool {
 
 // ioOp is one overlapped operation: the OVERLAPPED, the WSABUF array and
 // the source address of a receive live here, on the heap, until the
-// operation has completed. Each operation gets a fresh one (see doc.go).
+// operation has completed. Each direction reuses one (ioDir.nextOp).
 type ioOp struct {
 	ov    wsa.Overlapped
 	bufs  [1][]byte
@@ -171,12 +185,14 @@ type submitFunc func(op *ioOp) error
 
 // execIO runs one overlapped operation in direction d and waits for it, as
 // internal/poll.execIO does on Windows. The caller holds a reference and
-// d.mu. submit issues the operation with op.ov (its HEvent set to d.ev) and
-// writes op.n when it completes at once.
+// d.mu; op is d's (nextOp). submit issues the operation with op.ov (its
+// HEvent set to d.ev) and writes op.n when it completes at once.
 //
 // Before issuing, a closed fd fails with net.ErrClosed and a passed
 // deadline with os.ErrDeadlineExceeded. A call that fails (other than
-// WSA_IO_PENDING) did not start: its error is returned.
+// WSA_IO_PENDING) did not start, or is a datagram receive truncated at once
+// (WSAEMSGSIZE, whose completion was delivered and needs no wait): its
+// error is returned with op.n.
 // Otherwise the waiter blocks in WSAWaitForMultipleEvents on d.ev, with the
 // time left to the deadline as its timeout, and re-evaluates at every
 // wake-up: completed → done; closed, deadline passed or stop() not nil →
@@ -205,7 +221,9 @@ func (fd *netFD) execIO(d *ioDir, op *ioOp, submit submitFunc, stop func() error
 		return op.n, nil
 	case wsa.WSA_IO_PENDING:
 	default:
-		return 0, err
+		// Not started, or a datagram truncated at once (WSAEMSGSIZE,
+		// with its byte count).
+		return op.n, err
 	}
 	var reason error // why we cancelled
 	evs := [1]wsa.Handle{d.ev}
@@ -236,6 +254,9 @@ func (fd *netFD) execIO(d *ioDir, op *ioOp, submit submitFunc, stop func() error
 			// The event is gone: WSACleanup ended the Session (which
 			// aborted the operation) or the handle table failed.
 			if !wsa.HasOverlappedIoCompleted(&op.ov) {
+				if d.op == op {
+					d.op = nil // it may still be written: never reused
+				}
 				return 0, werr
 			}
 			break

@@ -79,7 +79,7 @@ func (fd *netFD) read(b []byte, from bool) (int, wsa.Sockaddr, error) {
 		}
 		return 0, nil, nil
 	}
-	op := &ioOp{}
+	op := fd.r.nextOp()
 	op.bufs[0] = b
 	call := "wsarecv"
 	var submit submitFunc
@@ -94,9 +94,6 @@ func (fd *netFD) read(b []byte, from bool) (int, wsa.Sockaddr, error) {
 		}
 	}
 	n, err := fd.execIO(&fd.r, op, submit, nil)
-	if err == wsa.WSAEMSGSIZE && n == 0 {
-		n = uint32(len(b)) // failed at once: the buffer was filled
-	}
 	if err == nil && n == 0 && fd.sotype == wsa.SOCK_STREAM {
 		err = io.EOF
 	}
@@ -128,7 +125,7 @@ func (fd *netFD) write(b []byte, to wsa.Sockaddr) (int, error) {
 	nn := 0
 	for {
 		chunk := b[nn:min(len(b), nn+maxRW)]
-		op := &ioOp{}
+		op := fd.w.nextOp()
 		op.bufs[0] = chunk
 		n, err := fd.execIO(&fd.w, op, func(op *ioOp) error {
 			if to != nil {
@@ -201,8 +198,7 @@ func (fd *netFD) accept() (*netFD, error) {
 		if a, err = socket(fd.s, n, fd.family, false); err != nil {
 			return nil, err
 		}
-		op := &ioOp{}
-		_, err = fd.execIO(&fd.r, op, func(op *ioOp) error {
+		_, err = fd.execIO(&fd.r, fd.r.nextOp(), func(op *ioOp) error {
 			return fd.s.AcceptEx(fd.h, a.h, buf, 0, addrLen, addrLen, &op.n, &op.ov)
 		}, nil)
 		if err == nil {
@@ -257,8 +253,7 @@ func (fd *netFD) connect(ctx context.Context, sa wsa.Sockaddr) error {
 		})
 		defer stop()
 	}
-	op := &ioOp{}
-	_, err := fd.execIO(&fd.w, op, func(op *ioOp) error {
+	_, err := fd.execIO(&fd.w, fd.w.nextOp(), func(op *ioOp) error {
 		return fd.s.ConnectEx(fd.h, sa, nil, &op.n, &op.ov)
 	}, ctx.Err)
 	switch {

@@ -9,22 +9,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ws2go/ws2/internal/testutil"
 	"github.com/ws2go/ws2/internal/winobj"
 )
 
 // TestMain fails the run if goroutines outlive the tests: the package
 // starts none of its own, and every test joins the ones it starts.
+// (testutil.WaitGoroutines wants a testing.TB; TestMain has none, so a
+// FakeTB collects its verdict and the dump of every goroutine.)
 func TestMain(m *testing.M) {
 	base := runtime.NumGoroutine()
 	code := m.Run()
 	if code == 0 {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > base {
-			buf := make([]byte, 1<<20)
-			fmt.Fprintf(os.Stderr, "%d goroutines leaked:\n%s\n", n-base, buf[:runtime.Stack(buf, true)])
+		var tb testutil.FakeTB
+		testutil.WaitGoroutines(&tb, base)
+		if tb.Failed() {
+			fmt.Fprintln(os.Stderr, tb.Failures())
 			code = 1
 		}
 	}

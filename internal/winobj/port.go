@@ -106,9 +106,9 @@ func (p *Port) Post(pkt Packet) error {
 // GetQueuedCompletionStatusEx allows) and APCs ran. As in Windows, available
 // packets are taken before queued APCs run.
 func (p *Port) Get(timeout time.Duration, apc *APCQueue) (Packet, error) {
-	var out [1]Packet
-	_, err := p.get(nil, out[:], timeout, apc)
-	return out[0], err
+	var pkt Packet
+	_, err := p.get(nil, 1, func(_ int, q Packet) { pkt = q }, timeout, apc)
+	return pkt, err
 }
 
 // GetMany is GetQueuedCompletionStatusEx: it blocks like [Port.Get] until
@@ -116,7 +116,17 @@ func (p *Port) Get(timeout time.Duration, apc *APCQueue) (Packet, error) {
 // packets at once, oldest first, and returns how many. An empty out fails
 // with WSA_INVALID_PARAMETER.
 func (p *Port) GetMany(out []Packet, timeout time.Duration, apc *APCQueue) (int, error) {
-	return p.get(nil, out, timeout, apc)
+	return p.get(nil, len(out), func(i int, q Packet) { out[i] = q }, timeout, apc)
+}
+
+// GetManyFunc is [Port.GetMany] for a caller that keeps the packets in its
+// own form (OVERLAPPED_ENTRY): it removes up to max packets and hands each
+// to put, with its index (0, 1, …, oldest first), instead of storing it in
+// a []Packet, so that no intermediate buffer is needed. put runs in the
+// calling goroutine, possibly with the port's lock held: it must only store
+// the packet. max < 1 fails with WSA_INVALID_PARAMETER.
+func (p *Port) GetManyFunc(max int, put func(i int, pkt Packet), timeout time.Duration, apc *APCQueue) (int, error) {
+	return p.get(nil, max, put, timeout, apc)
 }
 
 // Close closes the port (CloseHandle): queued packets are discarded, every
@@ -157,15 +167,20 @@ func (p *Port) NewWorker() *Worker { return &Worker{p: p} }
 // waits until a packet is available and fewer than the port's concurrency
 // workers run, and counts as running again once it has the packet.
 func (wk *Worker) Get(timeout time.Duration, apc *APCQueue) (Packet, error) {
-	var out [1]Packet
-	_, err := wk.p.get(wk, out[:], timeout, apc)
-	return out[0], err
+	var pkt Packet
+	_, err := wk.p.get(wk, 1, func(_ int, q Packet) { pkt = q }, timeout, apc)
+	return pkt, err
 }
 
 // GetMany is [Port.GetMany] for the worker, which counts as one running
 // worker however many packets it removes.
 func (wk *Worker) GetMany(out []Packet, timeout time.Duration, apc *APCQueue) (int, error) {
-	return wk.p.get(wk, out, timeout, apc)
+	return wk.p.get(wk, len(out), func(i int, q Packet) { out[i] = q }, timeout, apc)
+}
+
+// GetManyFunc is [Port.GetManyFunc] for the worker.
+func (wk *Worker) GetManyFunc(max int, put func(i int, pkt Packet), timeout time.Duration, apc *APCQueue) (int, error) {
+	return wk.p.get(wk, max, put, timeout, apc)
 }
 
 // Release stops counting the worker as running until it removes its next
@@ -261,18 +276,21 @@ func (p *Port) dispatch() {
 	}
 }
 
-// take moves up to len(out) queued packets to out.
-func (p *Port) take(out []Packet) int {
-	n := 0
-	for n < len(out) && p.queue.len() > 0 {
-		out[n] = p.queue.pop()
+// take hands queued packets to put, with the indexes from, from+1, …, up
+// to max in all, and returns the index after the last.
+func (p *Port) take(from, max int, put func(int, Packet)) int {
+	n := from
+	for n < max && p.queue.len() > 0 {
+		put(n, p.queue.pop())
 		n++
 	}
 	return n
 }
 
-func (p *Port) get(wk *Worker, out []Packet, timeout time.Duration, apc *APCQueue) (int, error) {
-	if len(out) == 0 {
+// get removes up to max packets into put (see GetManyFunc) for wk, or for
+// an anonymous caller when wk is nil.
+func (p *Port) get(wk *Worker, max int, put func(int, Packet), timeout time.Duration, apc *APCQueue) (int, error) {
+	if max < 1 {
 		return 0, wsa.WSA_INVALID_PARAMETER
 	}
 	if wk != nil {
@@ -297,7 +315,7 @@ func (p *Port) get(wk *Worker, out []Packet, timeout time.Duration, apc *APCQueu
 			return 0, wsa.ERROR_ABANDONED_WAIT_0
 		}
 		if p.queue.len() > 0 && p.eligible(wk) {
-			n := p.take(out)
+			n := p.take(0, max, put)
 			if wk != nil {
 				wk.active = true
 				p.running++
@@ -333,13 +351,13 @@ func (p *Port) get(wk *Worker, out []Packet, timeout time.Duration, apc *APCQueu
 
 		select {
 		case <-w.wake:
-			return p.received(w, out)
+			return p.received(w, max, put)
 		case <-dl.C():
 			p.mu.Lock()
 			if !w.listed { // handed a packet (or closed) meanwhile
 				p.mu.Unlock()
 				<-w.wake
-				return p.received(w, out)
+				return p.received(w, max, put)
 			}
 			p.remove(w)
 			p.mu.Unlock()
@@ -349,7 +367,7 @@ func (p *Port) get(wk *Worker, out []Packet, timeout time.Duration, apc *APCQueu
 			if !w.listed {
 				p.mu.Unlock()
 				<-w.wake
-				return p.received(w, out)
+				return p.received(w, max, put)
 			}
 			p.remove(w)
 			p.mu.Unlock()
@@ -371,16 +389,16 @@ func (p *Port) remove(w *portWaiter) {
 
 // received completes a Get that was handed a packet or saw the port close:
 // it tops the batch up with packets queued since.
-func (p *Port) received(w *portWaiter, out []Packet) (int, error) {
+func (p *Port) received(w *portWaiter, max int, put func(int, Packet)) (int, error) {
 	if w.closed {
 		return 0, wsa.ERROR_ABANDONED_WAIT_0
 	}
-	out[0] = w.pkt
+	put(0, w.pkt)
 	n := 1
-	if len(out) > 1 {
+	if max > 1 {
 		p.mu.Lock()
 		if !p.closed {
-			n += p.take(out[1:])
+			n = p.take(1, max, put)
 		}
 		p.mu.Unlock()
 	}

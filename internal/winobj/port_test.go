@@ -1,6 +1,7 @@
 package winobj_test
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -101,6 +102,45 @@ func TestPortGetMany(t *testing.T) {
 	p.Post(winobj.Packet{Key: 7})
 	if r := recv(t, ch, "GetMany"); r.n != 1 || r.err != nil || out[0].Key != 7 {
 		t.Fatalf("GetMany = %d, %v, %+v", r.n, r.err, out[0])
+	}
+}
+
+// TestPortGetManyFunc: the packets go to put with their indexes, oldest
+// first, also the first one handed to a blocked caller and those topped up
+// after it; put is never called beyond max.
+func TestPortGetManyFunc(t *testing.T) {
+	p := winobj.NewPort(0)
+	if _, err := p.GetManyFunc(0, func(int, winobj.Packet) { t.Fatal("put called") }, 0, nil); err != wsa.WSA_INVALID_PARAMETER {
+		t.Fatalf("GetManyFunc(0) = %v, want WSA_INVALID_PARAMETER", err)
+	}
+	var got []uintptr
+	put := func(i int, pkt winobj.Packet) {
+		if i != len(got) {
+			t.Errorf("put index %d after %d packets", i, len(got))
+		}
+		got = append(got, pkt.Key)
+	}
+	for i := range 5 {
+		p.Post(winobj.Packet{Key: uintptr(i)})
+	}
+	if n, err := p.NewWorker().GetManyFunc(3, put, 0, nil); n != 3 || err != nil || fmt.Sprint(got) != "[0 1 2]" {
+		t.Fatalf("GetManyFunc = %d, %v, keys %v", n, err, got)
+	}
+	got = nil
+	if n, err := p.GetManyFunc(8, put, 0, nil); n != 2 || err != nil || fmt.Sprint(got) != "[3 4]" {
+		t.Fatalf("GetManyFunc = %d, %v, keys %v", n, err, got)
+	}
+	// A blocked caller: the packet handed to it first, then the rest.
+	got = nil
+	ch := make(chan int, 1)
+	go func() {
+		n, _ := p.GetManyFunc(4, put, winobj.Infinite, nil)
+		ch <- n
+	}()
+	portWaitersReach(t, p, 1)
+	p.Post(winobj.Packet{Key: 9})
+	if n := recv(t, ch, "GetManyFunc"); n != 1 || fmt.Sprint(got) != "[9]" {
+		t.Fatalf("blocked GetManyFunc = %d, keys %v", n, got)
 	}
 }
 

@@ -101,13 +101,18 @@
 // operation itself when asked to. The extension functions (ext*.go):
 // AcceptEx (the first data, then Wine's address blocks; the connection is
 // attached to the given accept socket; completion on the listener's handle;
-// names hidden until SO_UPDATE_ACCEPT_CONTEXT), GetAcceptExSockaddrs,
-// ConnectEx, DisconnectEx and TF_REUSE_SOCKET, TransmitFile and
-// TransmitPackets (send-queue operations reading the file with ReadAt in
-// chunks, no goroutine of their own), WSARecvMsg and WSASendMsg with
-// IP_PKTINFO / IPV6_PKTINFO. Choices where Windows is silent or differs:
-// an error at once (WSAEMSGSIZE included) means "not started", with no
-// completion; ConnectEx, DisconnectEx, TransmitFile and WSARecvMsg /
+// names hidden, and the listener's options and WSAEventSelect /
+// WSAAsyncSelect registration not inherited, until SO_UPDATE_ACCEPT_CONTEXT,
+// as in MSAFD), GetAcceptExSockaddrs, ConnectEx, DisconnectEx and
+// TF_REUSE_SOCKET, TransmitFile and TransmitPackets (send-queue operations
+// reading the file with ReadAt in chunks, no goroutine of their own),
+// WSARecvMsg and WSASendMsg with IP_PKTINFO / IPV6_PKTINFO. A datagram
+// receive truncated at once
+// (WSARecv, WSARecvFrom, WSARecvMsg) delivers its completion with
+// WSAEMSGSIZE and returns WSAEMSGSIZE, as Windows does; any other error at
+// once means "not started", with no completion. An OVERLAPPED may be
+// reissued as soon as its completion is visible. Choices where Windows is
+// silent or differs: ConnectEx, DisconnectEx, TransmitFile and WSARecvMsg /
 // WSASendMsg on the wrong socket type fail WSAEOPNOTSUPP; an AcceptEx
 // address length below the sockaddr size + 16 is WSAEFAULT at once; the
 // extension functions accept a nil OVERLAPPED and then block; WSASendMsg

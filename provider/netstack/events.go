@@ -170,9 +170,12 @@ func (s *socket) selectEvents(r *fdReg) error {
 
 // inheritEvents gives an accepted socket n the registration of its
 // listener s (same event or window and message, same mask), as accept
-// does on Windows, and records what is already true (FD_WRITE: a send is
-// possible; FD_READ if data came already). FD_CONNECT is not recorded for
-// an accepted connection. Call it before the handle is handed out.
+// does on Windows (and SO_UPDATE_ACCEPT_CONTEXT for an AcceptEx socket),
+// and records what is already true (FD_WRITE: a send is possible; FD_READ
+// if data came already). FD_CONNECT is not recorded for an accepted
+// connection. A registration n had is replaced and its record cleared, as
+// by WSPEventSelect; without one on s, n keeps its own. The caller must not
+// hold n.mu.
 func (n *socket) inheritEvents(s *socket) {
 	l := s.rd.ev.reg.Load()
 	if l == nil {
@@ -182,12 +185,19 @@ func (n *socket) inheritEvents(s *socket) {
 	n.mu.Lock()
 	ev := &n.rd.ev
 	ev.mu.Lock()
+	if n.rd.isClosed() {
+		ev.mu.Unlock()
+		n.mu.Unlock()
+		return
+	}
 	n.opts.nonblocking = true
 	r.s = n
 	r.armed = r.mask &^ wsa.FD_CONNECT
 	r.seq.Store(1)
 	r.remove = n.rd.addObserver(func(waiter.EventMask) { r.kick() })
-	ev.reg.Store(r)
+	if old := ev.reg.Swap(r); old != nil {
+		old.remove()
+	}
 	ev.mu.Unlock()
 	n.mu.Unlock()
 	n.updateEvents(r, false)

@@ -35,8 +35,8 @@ import (
 // Until setsockopt(accept, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, listen
 // handle as 8 bytes), getsockname on the accept socket fails WSAEINVAL and
 // getpeername WSAENOTCONN, as if unbound and unconnected; data calls work.
-// The update gives it the listener's options, as accept does. WSAEventSelect
-// registrations are not inherited by an AcceptEx socket.
+// The update gives it the listener's options and its WSAEventSelect or
+// WSAAsyncSelect registration, as accept does (see updateContext).
 //
 // Without an OVERLAPPED (Windows requires one) the call blocks like accept,
 // whatever FIONBIO says; closing either socket ends it with WSAEINTR.
@@ -237,10 +237,24 @@ func (a *socket) attachAccepted(c accepted) error {
 // SO_UPDATE_ACCEPT_CONTEXT takes the listening socket's handle (8 bytes;
 // shorter is WSAEFAULT; not a socket WSAENOTSOCK; not listening or of
 // another family or type WSAEINVAL) and applies to a connected socket (else
-// WSAENOTCONN): it inherits the listener's options and getsockname and
-// getpeername work. SO_UPDATE_CONNECT_CONTEXT (no value) is accepted on a
-// connected stream socket (else WSAENOTCONN); the socket's state is already
-// complete after ConnectEx.
+// WSAENOTCONN): it inherits the listener's options and its WSAEventSelect or
+// WSAAsyncSelect registration (same event or window and message, same mask,
+// replacing one of its own; what already holds, FD_WRITE and FD_READ, is
+// recorded at once), and getsockname and getpeername work.
+//
+// That is when an AcceptEx socket inherits, not at the AcceptEx completion:
+// MSL (AcceptEx) says the accept socket "does not inherit the properties of
+// the socket associated with sListenSocket parameter until
+// SO_UPDATE_ACCEPT_CONTEXT is set on the socket", and MSAFD's
+// SO_UPDATE_ACCEPT_CONTEXT runs SockCoreAccept, the routine accept runs,
+// which copies the options and calls WSPAsyncSelect or WSPEventSelect on
+// the new socket with the listener's registration (MSL WSAEventSelect:
+// "Any WSAEventSelect association and network events selection set for the
+// listening socket apply to the accepted socket").
+//
+// SO_UPDATE_CONNECT_CONTEXT (no value) is accepted on a connected stream
+// socket (else WSAENOTCONN); the socket's state is already complete after
+// ConnectEx.
 func (ss *session) updateContext(s *socket, name int32, optval []byte) error {
 	if name == wsa.SO_UPDATE_CONNECT_CONTEXT {
 		s.mu.Lock()
@@ -264,14 +278,19 @@ func (ss *session) updateContext(s *socket, name int32, optval []byte) error {
 		return wsa.WSAEINVAL
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.listening || s.conn != connDone {
+		s.mu.Unlock()
 		return wsa.WSAENOTCONN
 	}
 	opts.reuseAddr, opts.exclusive = false, false
+	// A registration of its own keeps it non-blocking (FIONBIO 0 must
+	// fail while one exists) if the listener's is not inherited.
+	opts.nonblocking = opts.nonblocking || s.hasEventSelect()
 	s.opts = opts
 	s.applyOpts(s.ep, &s.opts)
 	s.ovq.hideNames.Store(false)
+	s.mu.Unlock()
+	s.inheritEvents(l)
 	return nil
 }
 

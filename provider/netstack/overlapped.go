@@ -24,12 +24,15 @@ import (
 // Issuing an operation tries it at once when its queue is empty: if it
 // completes, the completion is delivered before the call returns nil; if it
 // would block, it is queued and the call returns WSA_IO_PENDING; any other
-// error means it did not start (no completion). Queued operations are tried
-// again, head first, by the socket's pump: a short-lived goroutine started
-// from the readiness observer when an event arrives while operations are
-// pending (one at a time per socket; events that arrive while it runs make it
-// run again). Nothing polls, no goroutine waits per operation, and an idle
-// socket with pending operations runs nothing.
+// error means it did not start (no completion), except WSAEMSGSIZE from a
+// datagram receive: that one completed, truncated, and its completion is
+// delivered before the call returns WSAEMSGSIZE (the SPI rule, see
+// provider.ProcTable). Queued operations are tried again, head first, by
+// the socket's pump: a short-lived goroutine started from the readiness
+// observer when an event arrives while operations are pending (one at a
+// time per socket; events that arrive while it runs make it run again).
+// Nothing polls, no goroutine waits per operation, and an idle socket with
+// pending operations runs nothing.
 //
 // Only the head of a queue is tried, so operations complete in issue order:
 // stream data goes to pending receives in the order they were issued, sends
@@ -210,7 +213,8 @@ func (s *socket) newOp(up provider.UpcallTable, ov *wsa.Overlapped, cr wsa.Compl
 
 // submit issues op on queue q of socket qs (usually op.owner): registered,
 // tried at once if q is empty, else queued. It returns the result of an
-// immediate completion (delivered already), wsa.WSA_IO_PENDING for a queued
+// immediate completion (delivered already: nil, or WSAEMSGSIZE for a
+// datagram receive truncated at once), wsa.WSA_IO_PENDING for a queued
 // operation, or the error of an operation that did not start (nothing
 // delivered). An operation without an OVERLAPPED is waited for instead:
 // its result is returned, WSA_OPERATION_ABORTED (closesocket) as WSAEINTR.
@@ -238,6 +242,19 @@ func (qs *socket) submit(q *opQueue, op *ovOp) (uint32, uint32, error) {
 			op.deliver(nil, n, flags)
 			q.mu.Unlock()
 			return n, flags, nil
+		case wsa.WSAEMSGSIZE:
+			if q == &qs.ovq.recv {
+				// A datagram receive truncated at once completed (the
+				// SPI's one exception to "an error did not start"): the
+				// completion is delivered with WSAEMSGSIZE, as Windows
+				// delivers STATUS_BUFFER_OVERFLOW, and the call returns
+				// it with the bytes.
+				op.q.Store(nil)
+				op.deliver(err, n, flags)
+				q.mu.Unlock()
+				return n, flags, err
+			}
+			fallthrough
 		default:
 			op.q.Store(nil)
 			op.notStarted(err, n, flags)
@@ -294,8 +311,18 @@ func (op *ovOp) moveTo(qs *socket, q *opQueue) error {
 }
 
 // register records a pending operation with its owner (and its OVERLAPPED
-// in the registry). A closed socket is WSAENOTSOCK; an OVERLAPPED already
-// in use by a pending operation WSAEINVAL.
+// in the registry). A closed socket is WSAENOTSOCK; an OVERLAPPED in use by
+// an operation that has not begun to complete is WSAEINVAL.
+//
+// An OVERLAPPED may be reused as soon as its completion can be seen (the
+// event signalled, the packet dequeued, the completion routine running,
+// HasOverlappedIoCompleted true), as in Windows, while the operation that
+// completed is still finishing up (finishUp unregisters it after the
+// delivery). Its entry is therefore keyed by the operation: one that is
+// delivering or done is replaced, and its unregister leaves the new one
+// alone. An operation enters opDelivering before its completion is
+// delivered, so no caller can have seen the completion of one still
+// opPending.
 func (op *ovOp) register() error {
 	o := &op.owner.ovq
 	o.start(op.owner)
@@ -306,16 +333,17 @@ func (op *ovOp) register() error {
 	}
 	if op.ov != nil {
 		ovRegistry.mu.Lock()
-		if _, busy := ovRegistry.m[op.ov]; busy {
+		if old := ovRegistry.m[op.ov]; old != nil && old.state.Load() == opPending {
 			ovRegistry.mu.Unlock()
 			return wsa.WSAEINVAL
 		}
 		ovRegistry.m[op.ov] = op
 		ovRegistry.mu.Unlock()
-		// The operation is in progress until it completes.
-		op.savedInternal, op.savedHigh = op.ov.Internal, op.ov.InternalHigh
-		atomic.StoreUintptr(&op.ov.Internal, wsa.WSS_OPERATION_IN_PROGRESS)
-		op.ov.InternalHigh = 0
+		// The operation is in progress until it completes. (Atomically:
+		// HasOverlappedIoCompleted and WSAGetOverlappedResult read these
+		// fields from other goroutines.)
+		op.savedInternal = atomic.SwapUintptr(&op.ov.Internal, wsa.WSS_OPERATION_IN_PROGRESS)
+		op.savedHigh = atomic.SwapUintptr(&op.ov.InternalHigh, 0)
 	}
 	o.owned[op] = struct{}{}
 	return nil
@@ -359,7 +387,7 @@ func (op *ovOp) notStarted(err error, n, flags uint32) {
 	op.n, op.flags, op.err = n, flags, err
 	if op.ov != nil {
 		// Not started: the OVERLAPPED is left as the caller gave it.
-		op.ov.InternalHigh = op.savedHigh
+		atomic.StoreUintptr(&op.ov.InternalHigh, op.savedHigh)
 		atomic.StoreUintptr(&op.ov.Internal, op.savedInternal)
 	}
 	op.finishUp(err)
@@ -433,8 +461,9 @@ func (op *ovOp) abort() {
 // WSPCleanup) with WSA_OPERATION_ABORTED: those in its queues and those
 // completing on its handle from another socket's queue. Later submissions
 // fail WSAENOTSOCK. A pending AcceptEx that was to use s as its accept
-// socket is aborted too. Call it without s.mu, after the socket is closed
-// and before its handle is released.
+// socket is aborted too. Call it without s.mu, before the socket's handle
+// is released: closesocket calls it once the socket is closed, WSPCleanup
+// for every socket before closing any (and again after).
 func (s *socket) abortOverlapped() {
 	o := &s.ovq
 	o.mu.Lock()

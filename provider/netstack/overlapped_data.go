@@ -27,8 +27,12 @@ import (
 //   - Datagram receive: one datagram; one larger than the buffers fills them
 //     and completes with WSAEMSGSIZE and bytes = the buffers' size (the rest
 //     is discarded); *from is written at completion. When that happens at
-//     once, the call returns WSAEMSGSIZE with the bytes (nothing is
-//     delivered: an error at once means "not started" in the SPI).
+//     once, the completion is delivered all the same (event, completion
+//     port packet, completion routine) and the call returns WSAEMSGSIZE
+//     with the bytes: Windows completes the request with the warning
+//     STATUS_BUFFER_OVERFLOW, and the SPI makes WSAEMSGSIZE from an
+//     overlapped receive the one error that means "completed" (see
+//     provider.ProcTable).
 //   - Send: completes when all the data is buffered (stream) or the
 //     datagram is sent.
 //

@@ -1,7 +1,6 @@
 package netstack
 
 import (
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,6 +8,7 @@ import (
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/stack"
 	"github.com/ws2go/ws2/wsa"
 )
@@ -75,9 +75,8 @@ func (p *Provider) SetConnectTimeout(d time.Duration) {
 // table keeps using the most recent upcall table it was started with;
 // sockets are made with and found through it.
 func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.UpcallTable) (provider.WSPData, provider.ProcTable, error) {
-	major, minor := wsa.LOBYTE(version), wsa.HIBYTE(version)
-	if major < 2 || major == 2 && minor < 2 {
-		return provider.WSPData{}, nil, wsa.WSAVERNOTSUPPORTED
+	if err := wsp.CheckVersion(version); err != nil {
+		return provider.WSPData{}, nil, err
 	}
 	if up == nil {
 		return provider.WSPData{}, nil, wsa.WSAEFAULT
@@ -87,7 +86,7 @@ func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.U
 	defer p.mu.Unlock()
 	var ss *session
 	for _, x := range p.sessions {
-		if sameUpcalls(x.up, up) {
+		if wsp.SameUpcalls(x.up, up) {
 			ss = x
 			break
 		}
@@ -101,16 +100,6 @@ func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.U
 	return provider.WSPData{Version: wsa.WINSOCK_VERSION, HighVersion: wsa.WINSOCK_VERSION, Description: Description}, ss, nil
 }
 
-// sameUpcalls compares two upcall tables without panicking on
-// incomparable dynamic types.
-func sameUpcalls(a, b provider.UpcallTable) bool {
-	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
-	if ta != tb || !ta.Comparable() {
-		return false
-	}
-	return a == b
-}
-
 // Protocols returns the catalog entries of the provider, modelled on those
 // MSAFD installs (spec §4.4): TCP and UDP over IPv4 under
 // wsa.MSAFD_TCPIP_PROVIDER_ID, then over IPv6 under
@@ -118,40 +107,11 @@ func sameUpcalls(a, b provider.UpcallTable) bool {
 // assigns it). RAW entries will follow in a later version. The caller owns
 // the slice.
 func Protocols() []wsa.ProtocolInfo {
-	entry := func(id wsa.GUID, af, typ, proto int32, name string) wsa.ProtocolInfo {
-		p := wsa.ProtocolInfo{
-			ProviderFlags:    wsa.PFL_MATCHES_PROTOCOL_ZERO,
-			ProviderId:       id,
-			ProtocolChain:    wsa.ProtocolChain{ChainLen: wsa.BASE_PROTOCOL},
-			Version:          2,
-			AddressFamily:    af,
-			SocketType:       typ,
-			Protocol:         proto,
-			NetworkByteOrder: wsa.BIGENDIAN,
-			SecurityScheme:   wsa.SECURITY_PROTOCOL_NONE,
-			ProtocolName:     name,
-		}
-		if af == wsa.AF_INET {
-			p.MinSockAddr, p.MaxSockAddr = wsa.SizeofSockaddrInet4, wsa.SizeofSockaddrInet4
-		} else {
-			p.MinSockAddr, p.MaxSockAddr = wsa.SizeofSockaddrInet6, wsa.SizeofSockaddrInet6
-		}
-		if typ == wsa.SOCK_STREAM {
-			p.ServiceFlags1 = wsa.XP1_IFS_HANDLES | wsa.XP1_EXPEDITED_DATA | wsa.XP1_GRACEFUL_CLOSE |
-				wsa.XP1_GUARANTEED_ORDER | wsa.XP1_GUARANTEED_DELIVERY // 0x20066
-			p.MessageSize = 0
-		} else {
-			p.ServiceFlags1 = wsa.XP1_IFS_HANDLES | wsa.XP1_SUPPORT_MULTIPOINT | wsa.XP1_SUPPORT_BROADCAST |
-				wsa.XP1_MESSAGE_ORIENTED | wsa.XP1_CONNECTIONLESS // 0x20609
-			p.MessageSize = 0xFFBB // 65467
-		}
-		return p
-	}
 	return []wsa.ProtocolInfo{
-		entry(wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, "MSAFD Tcpip [TCP/IP]"),
-		entry(wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, "MSAFD Tcpip [UDP/IP]"),
-		entry(wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, "MSAFD Tcpip [TCP/IPv6]"),
-		entry(wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, "MSAFD Tcpip [UDP/IPv6]"),
+		wsp.TCPIPEntry(wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, "MSAFD Tcpip [TCP/IP]"),
+		wsp.TCPIPEntry(wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, "MSAFD Tcpip [UDP/IP]"),
+		wsp.TCPIPEntry(wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, "MSAFD Tcpip [TCP/IPv6]"),
+		wsp.TCPIPEntry(wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, "MSAFD Tcpip [UDP/IPv6]"),
 	}
 }
 
@@ -234,9 +194,12 @@ func (ss *session) lookup(h wsa.Socket) (*socket, error) {
 	return s, nil
 }
 
-// WSPCleanup is WSPCleanup: it undoes one WSPStartup. The last one closes
+// WSPCleanup is WSPCleanup: it undoes one WSPStartup. The last one aborts
+// every pending overlapped operation (WSA_OPERATION_ABORTED), then closes
 // (abortively) every socket still open through this table; later calls fail
-// WSANOTINITIALISED.
+// WSANOTINITIALISED. Aborting everything first keeps the reset of one
+// socket's close from completing another's pending receive with
+// WSAECONNRESET before it is aborted.
 func (ss *session) WSPCleanup() error {
 	ss.p.mu.Lock()
 	if ss.refs <= 0 {
@@ -266,8 +229,11 @@ func (ss *session) WSPCleanup() error {
 	ss.sockets = make(map[*socket]struct{})
 	ss.mu.Unlock()
 	for _, s := range socks {
-		s.abortClose()
 		s.abortOverlapped()
+	}
+	for _, s := range socks {
+		s.abortClose()
+		s.abortOverlapped() // anything that raced with the first pass
 		_ = up.WPUCloseSocketHandle(s.handle)
 	}
 	return nil
@@ -312,29 +278,12 @@ func (ss *session) WSPDuplicateSocket(h wsa.Socket, processID uint32) (wsa.Proto
 // WSPStringToAddress is WSAStringToAddress through wsa.ParseSockaddrString.
 // af FROM_PROTOCOL_INFO (or 0) takes the family of info.
 func (ss *session) WSPStringToAddress(addr string, af int32, info *wsa.ProtocolInfo) (wsa.Sockaddr, error) {
-	if (af == wsa.FROM_PROTOCOL_INFO || af == wsa.AF_UNSPEC) && info != nil {
-		af = info.AddressFamily
-	}
-	return wsa.ParseSockaddrString(addr, af)
+	return wsp.StringToAddress(addr, af, info)
 }
 
 // WSPAddressToString is WSAAddressToString through wsa.FormatSockaddr. A nil
 // address is WSAEFAULT; one of a family the provider does not serve,
 // WSAEINVAL.
 func (ss *session) WSPAddressToString(addr wsa.Sockaddr, info *wsa.ProtocolInfo) (string, error) {
-	switch a := addr.(type) {
-	case *wsa.SockaddrInet4:
-		if a == nil {
-			return "", wsa.WSAEFAULT
-		}
-	case *wsa.SockaddrInet6:
-		if a == nil {
-			return "", wsa.WSAEFAULT
-		}
-	case nil:
-		return "", wsa.WSAEFAULT
-	default:
-		return "", wsa.WSAEINVAL
-	}
-	return wsa.FormatSockaddr(addr), nil
+	return wsp.AddressToString(addr)
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ws2go/ws2/provider"
 	"github.com/ws2go/ws2/wsa"
@@ -312,6 +313,87 @@ var _ = addGroup("Extensions",
 			e.t.Fatalf("AcceptEx after closing the listener: %+v", *ov)
 		}
 	}},
+	testCase{name: "AcceptExInheritsEventSelect", fn: func(e *env) {
+		// An AcceptEx socket takes the listener's WSAEventSelect
+		// registration (same event, same mask) when SO_UPDATE_ACCEPT_CONTEXT
+		// is set, not before: MSL AcceptEx ("does not inherit the properties
+		// of the socket associated with sListenSocket parameter until
+		// SO_UPDATE_ACCEPT_CONTEXT is set"), MSAFD's SockCoreAccept.
+		l, to := e.listener()
+		ev := e.newEvent(e.srv)
+		e.eventSelect(e.srv, l, ev, wsa.FD_ACCEPT|wsa.FD_READ|wsa.FD_WRITE|wsa.FD_CLOSE)
+		a := e.sock(e.srv, wsa.SOCK_STREAM)
+		al := e.addrLen()
+		ov := e.ovEvent(e.srv)
+		e.check(e.acceptEx(e.srv, l)(l, a, make([]byte, 2*al), 0, al, al, nil, ov), wsa.WSA_IO_PENDING, "AcceptEx")
+		c := e.dial(to)
+		e.waitOvOK(e.srv, l, ov, 0, "AcceptEx")
+		e.send(e.cli, c, []byte("x"))
+		e.eventually("data on the accept socket", func() bool { return e.fionread(e.srv, a) == 1 })
+		n, err := e.srv.Procs.WSPEnumNetworkEvents(a, 0)
+		e.check(err, nil, "WSPEnumNetworkEvents")
+		if n.NetworkEvents != 0 {
+			e.t.Fatalf("before SO_UPDATE_ACCEPT_CONTEXT: recorded %#x", n.NetworkEvents)
+		}
+		e.check(e.updateAccept(a, l), nil, "SO_UPDATE_ACCEPT_CONTEXT")
+		// What already holds is recorded at once: FD_WRITE (a send is
+		// possible, as after accept) and FD_READ (the byte queued).
+		if !ev.ev.Signaled() {
+			e.t.Fatal("SO_UPDATE_ACCEPT_CONTEXT: the listener's event not signalled")
+		}
+		e.wantRecord(e.enum(e.srv, a, ev), wsa.FD_READ|wsa.FD_WRITE, noCodes, "after SO_UPDATE_ACCEPT_CONTEXT")
+		e.check(e.fionbio(e.srv, a, 0), wsa.WSAEINVAL, "FIONBIO 0 on the registered accept socket")
+		if got := e.recvSome(e.srv, a, 4, 0); got != 1 {
+			e.t.Fatalf("recv %d bytes", got)
+		}
+		_, err = e.recv(e.srv, a, make([]byte, 4), 0)
+		e.check(err, wsa.WSAEWOULDBLOCK, "recv on the accept socket (non-blocking)")
+		e.check(e.cli.Procs.WSPCloseSocket(c), nil, "close the client")
+		e.wantRecord(e.waitEvents(e.srv, a, ev, wsa.FD_CLOSE), wsa.FD_CLOSE, noCodes, "the peer's close")
+	}},
+	testCase{name: "AcceptExInheritsAsyncSelect", fn: func(e *env) {
+		if e.srv.Upcalls == nil {
+			e.t.Skip("harness has no fake upcall table")
+		}
+		u := e.srv.Upcalls
+		l, to := e.listener()
+		e.check(e.srv.Procs.WSPAsyncSelect(l, msgWindow, msgID, wsa.FD_ACCEPT|wsa.FD_READ|wsa.FD_WRITE|wsa.FD_CLOSE), nil, "WSPAsyncSelect")
+		a := e.sock(e.srv, wsa.SOCK_STREAM)
+		al := e.addrLen()
+		ov := e.ovEvent(e.srv)
+		e.check(e.acceptEx(e.srv, l)(l, a, make([]byte, 2*al), 0, al, al, nil, ov), wsa.WSA_IO_PENDING, "AcceptEx")
+		c := e.dial(to)
+		e.waitOvOK(e.srv, l, ov, 0, "AcceptEx")
+		e.send(e.cli, c, []byte("x"))
+		e.eventually("data on the accept socket", func() bool { return e.fionread(e.srv, a) == 1 })
+		// The listener may have posted FD_ACCEPT; nothing for the accept
+		// socket before SO_UPDATE_ACCEPT_CONTEXT.
+		time.Sleep(quietFor)
+		for _, m := range u.Messages() {
+			if m.WParam == uintptr(a) {
+				e.t.Fatalf("before SO_UPDATE_ACCEPT_CONTEXT: message %+v", m)
+			}
+		}
+		e.check(e.updateAccept(a, l), nil, "SO_UPDATE_ACCEPT_CONTEXT")
+		// FD_READ and FD_WRITE, posted in that order, to the listener's
+		// window with its message.
+		var got []Message
+		for len(got) < 2 {
+			m, ok := u.WaitMessage(waitFor)
+			if !ok {
+				e.t.Fatalf("after SO_UPDATE_ACCEPT_CONTEXT: messages %+v", got)
+			}
+			if m.WParam == uintptr(a) {
+				got = append(got, m)
+			}
+		}
+		for i, ev := range []uint32{wsa.FD_READ, wsa.FD_WRITE} {
+			if want := (Message{msgWindow, msgID, uintptr(a), uintptr(wsa.WSAMAKESELECTREPLY(ev, 0))}); got[i] != want {
+				e.t.Fatalf("after SO_UPDATE_ACCEPT_CONTEXT: message %d %+v, want %+v", i, got[i], want)
+			}
+		}
+		e.check(e.fionbio(e.srv, a, 0), wsa.WSAEINVAL, "FIONBIO 0 on the registered accept socket")
+	}},
 	testCase{name: "AcceptExBlocking", fn: func(e *env) {
 		l, to := e.listener()
 		a := e.sock(e.srv, wsa.SOCK_STREAM)
@@ -591,6 +673,23 @@ var _ = addGroup("Extensions",
 		e.check(err, wsa.WSAEMSGSIZE, "truncated WSARecvMsg")
 		if rx != 4 || string(small) != "0123" || msg.Flags != wsa.MSG_TRUNC|wsa.MSG_CTRUNC || len(msg.Control) != 0 {
 			e.t.Fatalf("truncated WSARecvMsg: %d %q flags %#x control %d", rx, small, msg.Flags, len(msg.Control))
+		}
+		// Overlapped, truncated at once: WSAEMSGSIZE, and the completion is
+		// delivered (with MSG_TRUNC in the flags) as for any completion.
+		e.sendTo(e.cli, w, []byte("abcdefghij"), rto)
+		e.eventually("a datagram queued", func() bool { return e.fionread(e.srv, r) > 0 })
+		msg = &wsa.WSAMsg{Buffers: [][]byte{small}, Control: make([]byte, 64)}
+		ov = e.ovEvent(e.srv)
+		rx = 0
+		err = recvMsg(r, msg, &rx, ov, nil)
+		e.check(err, wsa.WSAEMSGSIZE, "overlapped WSARecvMsg truncated at once")
+		if rx != 4 || string(small) != "abcd" || msg.Flags != wsa.MSG_TRUNC || !e.signaled(e.srv, ov) {
+			e.t.Fatalf("overlapped WSARecvMsg truncated at once: %d %q flags %#x signalled %v", rx, small, msg.Flags, e.signaled(e.srv, ov))
+		}
+		n, flags, err = e.srv.Procs.WSPGetOverlappedResult(r, ov, false)
+		e.check(err, wsa.WSAEMSGSIZE, "WSAGetOverlappedResult of a truncated WSARecvMsg")
+		if n != 4 || flags != wsa.MSG_TRUNC {
+			e.t.Fatalf("WSAGetOverlappedResult of a truncated WSARecvMsg: %d bytes, flags %#x", n, flags)
 		}
 		// Without the option, no control data; MSG_PEEK leaves the datagram.
 		e.check(e.setInt(e.srv, r, level, typ, 0), nil, "clear PKTINFO")

@@ -3,6 +3,8 @@ package providertest
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/ws2go/ws2/provider"
@@ -18,6 +20,9 @@ import (
 
 // waitFor is how long a test waits for a completion.
 const waitFor = 10 * time.Second
+
+// reuseCycles is how many times ReuseOverlapped reissues one OVERLAPPED.
+const reuseCycles = 10000
 
 // ovEvent returns an OVERLAPPED whose event is an event of h's upcall table
 // (the table that completes the operations of h's sockets).
@@ -327,14 +332,41 @@ var _ = addGroup("Overlapped",
 		if from == nil || from.AddrPort() != wto.AddrPort() {
 			e.t.Fatalf("from %v, want %v", from, wto)
 		}
-		// At once: the call fails WSAEMSGSIZE (not started: no completion).
+		// At once: the call fails WSAEMSGSIZE with the bytes and, as in
+		// Windows (STATUS_BUFFER_OVERFLOW is a warning), the operation
+		// completed: its completion is delivered (the SPI's one exception
+		// to "an error at once did not start").
 		e.sendTo(e.cli, w, []byte("abcdefgh"), rto)
 		e.eventually("a datagram queued", func() bool { return e.fionread(e.srv, r) > 0 })
 		ov = e.ovEvent(e.srv)
+		from = nil
+		e.srv.Upcalls.Completions()
 		n, err = e.srv.Procs.WSPRecvFrom(r, [][]byte{buf}, &flags, &from, ov, nil, nil)
 		e.check(err, wsa.WSAEMSGSIZE, "truncated datagram at once")
-		if n != 4 || string(buf) != "abcd" || e.signaled(e.srv, ov) {
+		if n != 4 || string(buf) != "abcd" || !e.signaled(e.srv, ov) {
 			e.t.Fatalf("truncated datagram at once: %d %q signalled %v", n, buf, e.signaled(e.srv, ov))
+		}
+		if cs := e.srv.Upcalls.Completions(); len(cs) != 1 || cs[0] != (Completion{r, ov, uint32(wsa.WSAEMSGSIZE), 4}) {
+			e.t.Fatalf("truncated datagram at once: completions %+v, want one (WSAEMSGSIZE, 4 bytes)", cs)
+		}
+		n, _, err = e.srv.Procs.WSPGetOverlappedResult(r, ov, false)
+		e.check(err, wsa.WSAEMSGSIZE, "WSAGetOverlappedResult of a truncated datagram at once")
+		if n != 4 || from == nil || from.AddrPort() != wto.AddrPort() {
+			e.t.Fatalf("truncated datagram at once: %d bytes from %v", n, from)
+		}
+		// The same with a completion routine: it runs with WSAEMSGSIZE.
+		tid, err := e.srv.Upcalls.WPUOpenCurrentThread()
+		e.check(err, nil, "WPUOpenCurrentThread")
+		e.sendTo(e.cli, w, []byte("ABCDEFGH"), rto)
+		e.eventually("a datagram queued", func() bool { return e.fionread(e.srv, r) > 0 })
+		type call struct{ code, n uint32 }
+		var calls []call
+		cr := func(code, n uint32, _ *wsa.Overlapped, _ uint32) { calls = append(calls, call{code, n}) }
+		n, err = e.srv.Procs.WSPRecvFrom(r, [][]byte{buf}, &flags, nil, &wsa.Overlapped{}, cr, &tid)
+		e.check(err, wsa.WSAEMSGSIZE, "truncated datagram at once, completion routine")
+		e.srv.Upcalls.RunAPCs()
+		if n != 4 || string(buf) != "ABCD" || len(calls) != 1 || calls[0] != (call{uint32(wsa.WSAEMSGSIZE), 4}) {
+			e.t.Fatalf("truncated datagram at once: %d %q, completion routine calls %+v", n, buf, calls)
 		}
 		// Overlapped send.
 		ov = e.ovEvent(e.cli)
@@ -348,6 +380,91 @@ var _ = addGroup("Overlapped",
 		e.check(err, nil, "recv")
 		if got != 2 {
 			e.t.Fatalf("recv: %d bytes", got)
+		}
+	}},
+	testCase{name: "ReuseOverlapped", only: wsa.AF_INET, fn: func(e *env) {
+		// Windows lets an OVERLAPPED be reissued as soon as its completion
+		// can be seen: the event signalled, HasOverlappedIoCompleted true,
+		// the completion routine running. A provider must not still hold
+		// it as in use then. reuseCycles receives, each reissued at once:
+		// the first half after the event wait, the second half after
+		// spinning on HasOverlappedIoCompleted (the earliest moment, and a
+		// reader racing the completion's writes under -race).
+		c, s := e.pair()
+		ov := e.ovEvent(e.srv)
+		ev := e.srv.Upcalls.Event(ov.HEvent)
+		buf, one := make([]byte, 1), make([]byte, 1)
+		for i := range reuseCycles {
+			spin := i >= reuseCycles/2
+			if !spin {
+				ev.Reset()
+			}
+			flags := uint32(0)
+			_, err := e.srv.Procs.WSPRecv(s, [][]byte{buf}, &flags, ov, nil, nil)
+			if err != wsa.WSA_IO_PENDING {
+				e.t.Fatalf("cycle %d: WSARecv with the reused OVERLAPPED: %v (%s), want WSA_IO_PENDING", i, err, errName(err))
+			}
+			one[0] = byte(i)
+			e.send(e.cli, c, one)
+			if spin {
+				deadline := time.Now().Add(waitFor)
+				for !wsa.HasOverlappedIoCompleted(ov) {
+					if time.Now().After(deadline) {
+						e.t.Fatalf("cycle %d: no completion", i)
+					}
+					runtime.Gosched()
+				}
+			} else if !ev.Wait(waitFor) {
+				e.t.Fatalf("cycle %d: no completion", i)
+			}
+			n, _, err := e.srv.Procs.WSPGetOverlappedResult(s, ov, false)
+			if err != nil || n != 1 || buf[0] != byte(i) {
+				e.t.Fatalf("cycle %d: %d bytes %v, %v", i, n, buf, err)
+			}
+		}
+		e.srv.Upcalls.Completions()
+
+		// Reissued from inside its completion routine.
+		up := e.srv.Upcalls
+		tid, err := up.WPUOpenCurrentThread()
+		e.check(err, nil, "WPUOpenCurrentThread")
+		const routineCycles = 200
+		ov = &wsa.Overlapped{}
+		done := 0
+		var failed error
+		var cr wsa.CompletionRoutine
+		cr = func(code, n uint32, o *wsa.Overlapped, _ uint32) {
+			if code != 0 || n != 1 || o != ov || buf[0] != byte(done) {
+				failed = fmt.Errorf("routine %d: code %d, %d bytes %v", done, code, n, buf)
+				return
+			}
+			if done++; done == routineCycles {
+				return
+			}
+			flags := uint32(0)
+			if _, err := e.srv.Procs.WSPRecv(s, [][]byte{buf}, &flags, ov, cr, &tid); err != wsa.WSA_IO_PENDING {
+				failed = fmt.Errorf("routine %d: WSARecv with its own OVERLAPPED: %v (%s)", done, err, errName(err))
+				return
+			}
+			one[0] = byte(done)
+			e.send(e.cli, c, one)
+		}
+		flags := uint32(0)
+		_, err = e.srv.Procs.WSPRecv(s, [][]byte{buf}, &flags, ov, cr, &tid)
+		e.check(err, wsa.WSA_IO_PENDING, "WSARecv with a completion routine")
+		one[0] = 0
+		e.send(e.cli, c, one)
+		deadline := time.Now().Add(waitFor)
+		for done < routineCycles && failed == nil {
+			if up.RunAPCs() == 0 {
+				if time.Now().After(deadline) {
+					e.t.Fatalf("after %d routines: no completion", done)
+				}
+				up.WaitChange(10 * time.Millisecond)
+			}
+		}
+		if failed != nil {
+			e.t.Fatal(failed)
 		}
 	}},
 	testCase{name: "CompletionRoutine", fn: func(e *env) {

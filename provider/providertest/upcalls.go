@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ws2go/ws2/provider"
@@ -204,13 +205,21 @@ func (u *Upcalls) WPUGetProviderPath(providerID wsa.GUID) (string, error) {
 	return p, nil
 }
 
-// WPUModifyIFSHandle implements provider.UpcallTable: it registers proposed
-// (WSAEINVAL if the value is in use) and returns it.
+// WPUModifyIFSHandle implements provider.UpcallTable as the api does: a
+// proposed value that is a live socket handle is the layered pass-through
+// case, and is re-tagged for catalogEntryID (context and IFS mark kept);
+// any other value is registered as an IFS handle. Either way proposed is
+// returned. 0 and INVALID_SOCKET are WSAEINVAL.
 func (u *Upcalls) WPUModifyIFSHandle(catalogEntryID uint32, proposed wsa.Socket) (wsa.Socket, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if _, ok := u.sockets[proposed]; ok || proposed == 0 || proposed == wsa.INVALID_SOCKET {
+	if proposed == 0 || proposed == wsa.INVALID_SOCKET {
 		return wsa.INVALID_SOCKET, wsa.WSAEINVAL
+	}
+	if h, ok := u.sockets[proposed]; ok {
+		h.CatalogEntryID = catalogEntryID
+		u.sockets[proposed] = h
+		return proposed, nil
 	}
 	u.sockets[proposed] = SocketHandle{CatalogEntryID: catalogEntryID, IFS: true}
 	return proposed, nil
@@ -301,8 +310,10 @@ func (u *Upcalls) WPUCloseThread(tid *provider.ThreadID) error {
 // WPUCompleteOverlappedRequest implements provider.UpcallTable: for a
 // handle made by WPUCreateSocketHandle (else WSAEINVAL) it sets
 // InternalHigh to the bytes, OffsetHigh to the error, Internal to the error
-// (no longer WSS_OPERATION_IN_PROGRESS), signals ov.HEvent if it is an
-// event, and records the completion.
+// (no longer WSS_OPERATION_IN_PROGRESS; InternalHigh and Internal
+// atomically, Internal last, as the api does: wsa.HasOverlappedIoCompleted
+// may be polling), records the completion and signals ov.HEvent if it is
+// an event.
 func (u *Upcalls) WPUCompleteOverlappedRequest(s wsa.Socket, ov *wsa.Overlapped, dwError uint32, cbTransferred uint32) error {
 	if ov == nil {
 		return wsa.WSAEFAULT
@@ -313,10 +324,10 @@ func (u *Upcalls) WPUCompleteOverlappedRequest(s wsa.Socket, ov *wsa.Overlapped,
 		u.mu.Unlock()
 		return wsa.WSAEINVAL
 	}
-	ov.InternalHigh = uintptr(cbTransferred)
+	ev := u.events[ov.HEvent] // read before Internal: ov is the caller's after that
 	ov.OffsetHigh = dwError
-	ov.Internal = uintptr(dwError)
-	ev := u.events[ov.HEvent]
+	atomic.StoreUintptr(&ov.InternalHigh, uintptr(cbTransferred))
+	atomic.StoreUintptr(&ov.Internal, uintptr(dwError))
 	u.completions = append(u.completions, Completion{s, ov, dwError, cbTransferred})
 	u.notify()
 	u.mu.Unlock()
