@@ -23,12 +23,31 @@ func TestImportRules(t *testing.T) {
 		{pkg: "wsa", allowOnly: []string{mod + "/wsa"}},
 		{pkg: "provider", allowOnly: []string{mod + "/wsa", mod + "/provider"},
 			forbidden: []string{mod + "/provider/"}},
+		// The catalog file layer: provider, wsa, x/sys (flock, inotify).
+		{pkg: "provider/catalogfile", allowOnly: []string{mod + "/wsa", mod + "/provider", "golang.org/x/sys"},
+			forbidden: []string{mod + "/provider/netstack", mod + "/api", gvisor}},
+		// Layered providers: provider, wsa, std and x/time only; never a
+		// concrete provider, the api, the stack or gVisor.
+		{pkg: "provider/lsp", allowOnly: []string{mod + "/wsa", mod + "/provider", "golang.org/x/time"},
+			forbidden: []string{mod + "/provider/netstack", mod + "/provider/host", mod + "/api", mod + "/stack", gvisor}},
+		{pkg: "provider/lsp/trace", allowOnly: []string{mod + "/wsa", mod + "/provider", "golang.org/x/time"},
+			forbidden: []string{mod + "/provider/netstack", mod + "/provider/host", mod + "/api", mod + "/stack", gvisor}},
+		{pkg: "provider/lsp/filter", allowOnly: []string{mod + "/wsa", mod + "/provider", "golang.org/x/time"},
+			forbidden: []string{mod + "/provider/netstack", mod + "/provider/host", mod + "/api", mod + "/stack", gvisor}},
+		{pkg: "provider/lsp/shaper", allowOnly: []string{mod + "/wsa", mod + "/provider", "golang.org/x/time"},
+			forbidden: []string{mod + "/provider/netstack", mod + "/provider/host", mod + "/api", mod + "/stack", gvisor}},
 		{pkg: "provider/providertest", allowOnly: []string{mod + "/wsa", mod + "/provider"},
 			forbidden: []string{mod + "/provider/netstack", mod + "/api"}},
 		{pkg: "internal/winobj", allowOnly: []string{mod + "/wsa", mod + "/internal/winobj"}},
 		{pkg: "api", allowOnly: []string{mod + "/wsa", mod + "/provider", mod + "/api", mod + "/internal/winobj"},
 			forbidden: []string{mod + "/provider/", gvisor, mod + "/stack", mod + "/tun"}},
-		{pkg: "provider/netstack", forbidden: []string{mod + "/api"}},
+		{pkg: "provider/netstack", forbidden: []string{mod + "/api", mod + "/provider/host"}},
+		// Shared base-provider machinery: provider, wsa, std only.
+		{pkg: "provider/internal/wsp", allowOnly: []string{mod + "/wsa", mod + "/provider"},
+			forbidden: []string{mod + "/provider/netstack", mod + "/provider/host", mod + "/api", gvisor}},
+		// The host kernel provider: provider, wsa, x/sys; never gVisor or the stack.
+		{pkg: "provider/host", allowOnly: []string{mod + "/wsa", mod + "/provider", "golang.org/x/sys"},
+			forbidden: []string{mod + "/provider/netstack", mod + "/api", mod + "/stack", gvisor}},
 		// wsnet is a Winsock application: api, wsa, provider (and what api
 		// itself uses), never a concrete provider, the stack or gVisor.
 		{pkg: "wsnet", allowOnly: []string{mod + "/wsa", mod + "/provider", mod + "/api", mod + "/internal/winobj", mod + "/wsnet"},

@@ -15,15 +15,19 @@ import (
 )
 
 // Host is one userspace host: a gVisor stack, a protocol catalog holding the
-// netstack base provider's entries (MSAFD's TCP and UDP over IPv4 and IPv6),
-// and a started Winsock Session over them. The embedded *api.Session carries
-// every Winsock call, so h.Socket, h.Bind, h.WSASend… work directly.
+// netstack base provider's entries (MSAFD's TCP, UDP and RAW over IPv4 and
+// IPv6), and a started Winsock Session over them. The embedded *api.Session
+// carries every Winsock call, so h.Socket, h.Bind, h.WSASend… work directly.
 //
 // A Host is safe for concurrent use. Close it when done; it owns the stack.
 type Host struct {
 	*api.Session
 	Stack   *stack.Stack
 	Catalog *provider.Catalog
+	// Netstack is the base provider behind Catalog's entries: for its
+	// settings, such as SetRawAllowed (raw sockets need the process's
+	// CAP_NET_RAW by default, as they need Administrator on Windows).
+	Netstack *netstack.Provider
 
 	closers []io.Closer
 }
@@ -47,7 +51,8 @@ func New(opts Options) (*Host, error) {
 
 func start(st *stack.Stack) (*Host, error) {
 	cat := provider.NewCatalog(provider.NewRegistry())
-	if err := netstack.Install(cat, netstack.DefaultPath, st); err != nil {
+	p := netstack.New(st)
+	if err := p.Install(cat, netstack.DefaultPath); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("ws2: install netstack provider: %w", err)
 	}
@@ -56,7 +61,7 @@ func start(st *stack.Stack) (*Host, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Host{Session: s, Stack: st, Catalog: cat}, nil
+	return &Host{Session: s, Stack: st, Catalog: cat, Netstack: p}, nil
 }
 
 // NewLoopback returns a Host on a fresh in-process stack with only a loopback

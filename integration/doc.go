@@ -11,6 +11,10 @@
 //     it with exit status 0 and remove the device.
 //   - A userspace host made in-process with ws2.NewTUN reaching kernel
 //     services through the same kind of device (TestTUNOutbound).
+//   - ICMP echo across a TUN both ways (TestRawPingTUN, raw_linux_test.go):
+//     raw ICMP and ICMPv6 sockets of a ws2 host ping the kernel's side
+//     through the api, and the kernel's ping(8) (iputils-ping) pings the
+//     host, whose stack answers.
 //   - Two userspace hosts joined by an in-memory link (ws2.NewPipe), one
 //     echoing for the other through the api package alone (TestPipeEcho).
 //     This one needs no privileges.
@@ -32,7 +36,7 @@
 // routes, and all traffic exist only in that namespace, which vanishes with
 // the test; nothing is configured in the machine's own namespace and no
 // packet is sent outside it. The IPv6 DAD setting is changed in the test's
-// namespace only. Without root, /dev/net/tun, unshare(1) or socat these
+// namespace only. Without root, /dev/net/tun, unshare(1), socat or ping these
 // tests skip, or fail when WS2_REQUIRE_TUN=1 (as CI sets it).
 //
 // Every step has a timeout; waiting is done with bounded retry loops, never

@@ -4,6 +4,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -30,39 +31,42 @@ func (ss *session) WSPBind(h wsa.Socket, name wsa.Sockaddr) error {
 // bindLocked binds the endpoint to a through the bind table. It is also the
 // implicit bind of connect and sendto (with the unspecified address).
 func (s *socket) bindLocked(a sockAddr) error {
+	if s.raw != nil {
+		return s.bindRawLocked(a) // raw.go
+	}
 	if s.bound || s.listening || s.conn != connNone {
 		return wsa.WSAEINVAL
 	}
-	e := &bindEntry{opt: optDefault}
+	e := &bindEntry{Opt: wsp.BindDefault}
 	switch {
 	case s.opts.reuseAddr:
-		e.opt = optReuse
+		e.Opt = wsp.BindReuse
 	case s.opts.exclusive:
-		e.opt = optExclusive
+		e.Opt = wsp.BindExclusive
 	}
-	addr := a.ap.Addr()
+	addr := a.AP.Addr()
 	netProto := s.netProto
 	switch {
 	case s.af == wsa.AF_INET:
-		e.v4 = true
+		e.V4 = true
 		if !a.isUnspecified() {
-			e.a4 = addr
+			e.A4 = addr
 		}
 	case addr.Is4In6():
 		if s.opts.v6only {
 			return wsa.WSAEADDRNOTAVAIL
 		}
-		e.v4 = true
+		e.V4 = true
 		netProto = ipv4.ProtocolNumber
 		if !a.isUnspecified() {
-			e.a4 = addr.Unmap()
+			e.A4 = addr.Unmap()
 		}
 	default:
-		e.v6 = true
+		e.V6 = true
 		if addr.IsUnspecified() {
-			e.v4 = !s.opts.v6only
+			e.V4 = !s.opts.v6only
 		} else {
-			e.a6 = addr
+			e.A6 = addr
 		}
 	}
 	fa := a.full()
@@ -87,27 +91,20 @@ func (s *socket) bindLocked(a sockAddr) error {
 		}
 		return nil
 	}
-	k := bindKey{proto: s.transProto, port: a.ap.Port()}
-	if k.port == 0 {
-		port, err := s.ss.p.binds.reserveEphemeral(s.transProto, ephemeralFirst, ephemeralLast, e, commit)
+	k := bindKey{Proto: uint32(s.transProto), Port: a.AP.Port()}
+	if k.Port == 0 {
+		port, err := s.ss.p.binds.ReserveEphemeral(k.Proto, wsp.EphemeralFirst, wsp.EphemeralLast, e, commit)
 		if err != nil {
 			return err
 		}
-		k.port = port
-	} else if err := s.ss.p.binds.reserve(k, e, func() error { return commit(k.port) }); err != nil {
+		k.Port = port
+	} else if err := s.ss.p.binds.Reserve(k, e, func([]*bindEntry) error { return commit(k.Port) }); err != nil {
 		return err
 	}
-	fa.Port = k.port
+	fa.Port = k.Port
 	s.bound, s.bindK, s.bindE, s.bindAddr = true, k, e, fa
 	return nil
 }
-
-// The dynamic port range of Windows Vista and later, from which ephemeral
-// ports are handed out.
-const (
-	ephemeralFirst = 49152
-	ephemeralLast  = 65535
-)
 
 // implicitBindLocked binds an unbound socket to the unspecified address and
 // an ephemeral port, as connect and sendto do.
@@ -115,13 +112,7 @@ func (s *socket) implicitBindLocked() error {
 	if s.bound {
 		return nil
 	}
-	var a sockAddr
-	if s.af == wsa.AF_INET {
-		a.ap = netipAddrPortAny4
-	} else {
-		a.ap = netipAddrPortAny6
-	}
-	return s.bindLocked(a)
+	return s.bindLocked(sockAddr{wsp.AnyAddr(s.af)})
 }
 
 // WSPGetSockName is getsockname: WSAEINVAL before the socket has a local
@@ -140,7 +131,7 @@ func (ss *session) WSPGetSockName(h wsa.Socket) (wsa.Sockaddr, error) {
 	if terr != nil {
 		fa = s.bindAddr
 	}
-	if fa.Port == 0 {
+	if fa.Port == 0 || s.raw != nil { // gVisor gives a raw socket's protocol as its port
 		fa.Port = s.bindAddr.Port
 	}
 	return fromFull(s.af, fa), nil
@@ -154,6 +145,9 @@ func (ss *session) WSPGetPeerName(h wsa.Socket) (wsa.Sockaddr, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.raw != nil {
+		return s.rawPeerNameLocked() // raw.go
+	}
 	if s.stream {
 		if s.listening || s.pollConnectLocked() != connDone || s.namesHidden() {
 			return nil, wsa.WSAENOTCONN

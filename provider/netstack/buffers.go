@@ -1,15 +1,13 @@
 package netstack
 
-import "io"
+import (
+	"io"
+
+	"github.com/ws2go/ws2/provider/internal/wsp"
+)
 
 // bufLen is the total length of a WSABUF array.
-func bufLen(bufs [][]byte) int {
-	n := 0
-	for _, b := range bufs {
-		n += len(b)
-	}
-	return n
-}
+func bufLen(bufs [][]byte) int { return wsp.BufLen(bufs) }
 
 // scatterWriter is the io.Writer handed to Endpoint.Read: it copies what
 // gVisor gives straight into the caller's buffers, in order, with no

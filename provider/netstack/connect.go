@@ -7,6 +7,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -44,6 +45,9 @@ func (ss *session) WSPConnect(h wsa.Socket, name wsa.Sockaddr, callerData, calle
 		s.updateAllEvents() // FD_CONNECT if it completed at once
 		return err
 	}
+	if s.raw != nil {
+		return s.connectRaw(a) // raw.go
+	}
 	return s.connectDgram(a)
 }
 
@@ -51,10 +55,10 @@ func (ss *session) WSPConnect(h wsa.Socket, name wsa.Sockaddr, callerData, calle
 // address and port 0 are WSAEADDRNOTAVAIL, a v4-mapped address on an
 // IPV6_V6ONLY socket is WSAEAFNOSUPPORT.
 func (s *socket) checkPeerLocked(a sockAddr) error {
-	if a.isUnspecified() || a.ap.Port() == 0 {
+	if a.isUnspecified() || a.AP.Port() == 0 {
 		return wsa.WSAEADDRNOTAVAIL
 	}
-	if s.af == wsa.AF_INET6 && a.ap.Addr().Is4In6() && s.opts.v6only {
+	if s.af == wsa.AF_INET6 && a.AP.Addr().Is4In6() && s.opts.v6only {
 		return wsa.WSAEAFNOSUPPORT
 	}
 	return nil
@@ -183,6 +187,4 @@ func (s *socket) connectDgram(a sockAddr) error {
 
 // isBroadcast reports the limited broadcast address 255.255.255.255 (gVisor
 // itself refuses subnet broadcasts without SO_BROADCAST).
-func isBroadcast(a netip.Addr) bool {
-	return a.Is4() && a.As4() == [4]byte{255, 255, 255, 255}
-}
+func isBroadcast(a netip.Addr) bool { return wsp.IsLimitedBroadcast(a) }

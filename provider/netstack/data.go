@@ -4,14 +4,15 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
 // Flags each direction knows; anything else is WSAEINVAL ("an unknown flag
 // was specified").
 const (
-	recvFlags = wsa.MSG_OOB | wsa.MSG_PEEK | wsa.MSG_WAITALL | wsa.MSG_PUSH_IMMEDIATE | wsa.MSG_PARTIAL
-	sendFlags = wsa.MSG_OOB | wsa.MSG_DONTROUTE | wsa.MSG_PARTIAL
+	recvFlags = wsp.RecvFlags
+	sendFlags = wsp.SendFlags
 )
 
 // WSPRecv is recv/WSARecv. See WSPRecvFrom.
@@ -338,6 +339,9 @@ func (s *socket) trySendStream(bufs [][]byte, skip int) (int, error) {
 }
 
 func (s *socket) sendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (int, error) {
+	if s.raw != nil {
+		return s.sendRaw(bufs, f, to) // raw.go
+	}
 	if f&^sendFlags != 0 {
 		return 0, wsa.WSAEINVAL
 	}

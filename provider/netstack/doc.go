@@ -1,6 +1,6 @@
 // Package netstack is ws2's base transport provider: the analog of MSAFD
-// (mswsock.dll over afd.sys and tcpip.sys), serving TCP and UDP over IPv4
-// and IPv6 from one gVisor netstack instance (package stack).
+// (mswsock.dll over afd.sys and tcpip.sys), serving TCP, UDP and raw IP
+// over IPv4 and IPv6 from one gVisor netstack instance (package stack).
 //
 // # What it is
 //
@@ -9,8 +9,11 @@
 // registers it in a catalog's registry under a path ([DefaultPath] stands
 // for mswsock.dll) and installs the catalog entries of [Protocols], modelled
 // on MSAFD's (spec §4.4): "MSAFD Tcpip [TCP/IP]", "[UDP/IP]",
-// "[TCP/IPv6]", "[UDP/IPv6]", with MSAFD's provider GUIDs, service flags,
-// sockaddr sizes and message sizes. RAW entries will come later.
+// "[TCP/IPv6]", "[UDP/IPv6]", "[RAW/IP]", "[RAW/IPv6]", with MSAFD's
+// provider GUIDs, service flags, sockaddr sizes and message sizes. The RAW
+// entries come last (ids 1005 and 1006 on a fresh catalog), where Windows
+// puts RAW/IP third (1003): the TCP and UDP entries keep the ids they had
+// before raw sockets existed here (see [InstallProtocols]).
 //
 // Socket handles are made with the upcall WPUCreateSocketHandle, carrying
 // the provider's per-socket state as context; every routine finds its state
@@ -40,6 +43,11 @@
 //     gVisor's own reuse flags are set so that it accepts what the table
 //     allows and load-balances only between sockets that both asked for
 //     SO_REUSEADDR on the same address.
+//   - What does not depend on gVisor is shared with the host provider in
+//     package provider/internal/wsp: the bind table, the sockaddr checks,
+//     the catalog entries and argument rules, select and WSAPoll, the
+//     AcceptEx address blocks, the TransmitFile / TransmitPackets
+//     transmitters and the extension handles.
 //   - Data moves between the caller's buffers and gVisor with no copy of our
 //     own: a scatter writer fills the WSABUFs from gVisor's views on receive,
 //     a gather reader feeds them to gVisor's packet buffers on send.
@@ -61,7 +69,7 @@
 //
 // # select, WSAPoll and network events
 //
-// WSPSelect (select.go), WSPPoll (poll.go, provider.Poller) and the FD_*
+// WSPSelect and WSPPoll (select.go: wsp.Select, wsp.Poll) and the FD_*
 // events of WSPEventSelect and WSPAsyncSelect (events.go) are all derived
 // from the readiness core's conditions. select and WSAPoll put an observer
 // on each socket for the length of the wait; a registration keeps one that
@@ -118,6 +126,61 @@
 // extension functions accept a nil OVERLAPPED and then block; WSASendMsg
 // honours IP_PKTINFO only for the source gVisor would use anyway
 // (WSAEINVAL otherwise; IPV6_PKTINFO is fully honoured).
+//
+// # Raw sockets
+//
+// SOCK_RAW sockets (raw*.go) take any protocol 0..255 on the [RAW/IP] and
+// [RAW/IPv6] entries (socket(AF_INET, SOCK_RAW, n) selects [RAW/IP]; n is
+// the IP protocol field), on gVisor's raw endpoints. Opening one needs the
+// privilege of [Provider.RawAllowed], else it fails WSAEACCES as for a
+// non-Administrator on Windows: by default the process's CAP_NET_RAW (the
+// privilege Linux asks of raw sockets standing for Administrator; the
+// userspace stack itself needs none), overridden by
+// [Provider.SetRawAllowed].
+//
+// A send is one datagram whose bytes are the IP payload (an ICMP message
+// with the checksum the application computed; the stack computes ICMPv6
+// checksums, as RFC 3542 has it), or with IP_HDRINCL (IPPROTO_IP, BOOL, raw
+// IPv4 sockets only) the whole IPv4 datagram: the stack sets the total
+// length and header checksum, and the source address and identification
+// when they are zero. The largest datagram, and SO_MAX_MSG_SIZE, is 65515
+// bytes over IPv4 (65535 with IP_HDRINCL) and 65535 over IPv6. A sockaddr's
+// port is ignored; the unspecified address is WSAEADDRNOTAVAIL, the limited
+// broadcast without SO_BROADCAST WSAEACCES.
+//
+// Every raw socket of a protocol gets a copy of each datagram of that
+// protocol addressed to the stack (after reassembly), including those the
+// stack answers itself (echo requests) and the socket's own datagrams to a
+// local address; bind filters on the destination, connect on the source.
+// IPv4 sockets receive the IPv4 header in front of the payload, IPv6
+// sockets what follows the IPv6 headers, as on Windows; the source
+// sockaddr has port 0. Otherwise the datagram rules are UDP's: recvfrom
+// before bind or a first send is WSAEINVAL; a datagram larger than the
+// buffers fills them and fails WSAEMSGSIZE, the rest discarded. bind takes
+// one of the stack's addresses and no port (no SO_REUSEADDR table);
+// getsockname shows port 0; connect sets the default destination and
+// getpeername reports it; connect to the unspecified address dissolves it.
+//
+// gVisor hands raw endpoints only the protocols it implements: ICMP (1),
+// TCP (6), UDP (17) and ICMPv6 (58), in either family. A raw IPv4 socket of
+// any other protocol, 0 (IPPROTO_IP) and 255 (IPPROTO_RAW) included, is
+// send-only: it sends datagrams of its protocol (with IP_HDRINCL, whatever
+// header it is given) and never receives, as MSL says of protocol 0 (the
+// receive-all ioctl SIO_RCVALL is not implemented). A raw IPv6 socket of
+// any other protocol fails WSAEPROTONOSUPPORT: gVisor can neither send nor
+// receive it. IPPROTO_RAW does not imply IP_HDRINCL (a Linux rule, not a
+// Windows one).
+//
+// Deviations: a raw datagram larger than the route's MTU fails WSAEMSGSIZE
+// (gVisor does not fragment raw datagrams; Windows does). IPV6_HDRINCL is
+// not supported (WSAENOPROTOOPT). The limits client Windows puts on raw TCP
+// (no TCP data sent, no bind) are not modelled: raw sockets behave as on
+// Windows Server. Raw IPv6 sockets carry IPv6 only, whatever IPV6_V6ONLY
+// says: a v4-mapped destination is WSAEAFNOSUPPORT, a v4-mapped bind
+// WSAEADDRNOTAVAIL. Dissolving a connection replaces the gVisor endpoint,
+// so datagrams not yet read are dropped. SO_PROTOCOL_INFOW reports the
+// catalog entry (protocol 0, ProtocolMaxOffset 255), not the socket's
+// protocol.
 //
 // # Documented deviations
 //

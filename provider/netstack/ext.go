@@ -1,13 +1,10 @@
 package netstack
 
 import (
-	"encoding/binary"
 	"os"
-	"runtime"
-	"sync"
-	"weak"
 
 	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -24,101 +21,63 @@ import (
 // kept alive by the (never freed) handle table; calling a function of a
 // finished one fails WSANOTINITIALISED.
 
-// extHandles are one procedure table's extension handles.
-type extHandles struct {
-	byGUID map[wsa.GUID]uintptr
-}
-
-var (
-	extMu     sync.Mutex
-	extTables = make(map[weak.Pointer[session]]*extHandles)
-)
-
 // extensions returns ss's extension handles, registering its functions the
-// first time.
-func (ss *session) extensions() *extHandles {
-	wp := weak.Make(ss)
-	extMu.Lock()
-	defer extMu.Unlock()
-	if t := extTables[wp]; t != nil {
-		return t
-	}
-	get := func() (*session, error) {
-		s := wp.Value()
-		if s == nil {
-			return nil, wsa.WSANOTINITIALISED
+// first time (wsp.Extensions).
+func (ss *session) extensions() map[wsa.GUID]uintptr {
+	return wsp.Extensions(ss, func(get func() (*session, error)) map[wsa.GUID]any {
+		return map[wsa.GUID]any{
+			wsa.WSAID_ACCEPTEX: provider.AcceptExFunc(func(listen, accept wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error {
+				ss, err := get()
+				if err != nil {
+					return err
+				}
+				return ss.acceptEx(listen, accept, buf, rxLen, localLen, remoteLen, received, ov)
+			}),
+			wsa.WSAID_GETACCEPTEXSOCKADDRS: provider.GetAcceptExSockaddrsFunc(wsp.GetAcceptExSockaddrs),
+			wsa.WSAID_CONNECTEX: provider.ConnectExFunc(func(s wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error {
+				ss, err := get()
+				if err != nil {
+					return err
+				}
+				return ss.connectEx(s, name, sendBuf, sent, ov)
+			}),
+			wsa.WSAID_DISCONNECTEX: provider.DisconnectExFunc(func(s wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error {
+				ss, err := get()
+				if err != nil {
+					return err
+				}
+				return ss.disconnectEx(s, ov, flags, reserved)
+			}),
+			wsa.WSAID_TRANSMITFILE: provider.TransmitFileFunc(func(s wsa.Socket, file *os.File, n, perSend uint32, ov *wsa.Overlapped, bufs *wsa.TransmitFileBuffers, flags uint32) error {
+				ss, err := get()
+				if err != nil {
+					return err
+				}
+				return ss.transmitFile(s, file, n, perSend, ov, bufs, flags)
+			}),
+			wsa.WSAID_TRANSMITPACKETS: provider.TransmitPacketsFunc(func(s wsa.Socket, elements []wsa.TransmitPacketsElement, sendSize uint32, ov *wsa.Overlapped, flags uint32) error {
+				ss, err := get()
+				if err != nil {
+					return err
+				}
+				return ss.transmitPackets(s, elements, sendSize, ov, flags)
+			}),
+			wsa.WSAID_WSARECVMSG: provider.WSARecvMsgFunc(func(s wsa.Socket, msg *wsa.WSAMsg, received *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
+				ss, err := get()
+				if err != nil {
+					return err
+				}
+				return ss.wsaRecvMsg(s, msg, received, ov, cr)
+			}),
+			wsa.WSAID_WSASENDMSG: provider.WSASendMsgFunc(func(s wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
+				ss, err := get()
+				if err != nil {
+					return err
+				}
+				return ss.wsaSendMsg(s, msg, flags, sent, ov, cr)
+			}),
 		}
-		return s, nil
-	}
-	var (
-		acceptEx provider.AcceptExFunc = func(listen, accept wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error {
-			ss, err := get()
-			if err != nil {
-				return err
-			}
-			return ss.acceptEx(listen, accept, buf, rxLen, localLen, remoteLen, received, ov)
-		}
-		getSockaddrs provider.GetAcceptExSockaddrsFunc = getAcceptExSockaddrs
-		connectEx    provider.ConnectExFunc            = func(s wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error {
-			ss, err := get()
-			if err != nil {
-				return err
-			}
-			return ss.connectEx(s, name, sendBuf, sent, ov)
-		}
-		disconnectEx provider.DisconnectExFunc = func(s wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error {
-			ss, err := get()
-			if err != nil {
-				return err
-			}
-			return ss.disconnectEx(s, ov, flags, reserved)
-		}
-		transmitFile provider.TransmitFileFunc = func(s wsa.Socket, file *os.File, n, perSend uint32, ov *wsa.Overlapped, bufs *wsa.TransmitFileBuffers, flags uint32) error {
-			ss, err := get()
-			if err != nil {
-				return err
-			}
-			return ss.transmitFile(s, file, n, perSend, ov, bufs, flags)
-		}
-		transmitPackets provider.TransmitPacketsFunc = func(s wsa.Socket, elements []wsa.TransmitPacketsElement, sendSize uint32, ov *wsa.Overlapped, flags uint32) error {
-			ss, err := get()
-			if err != nil {
-				return err
-			}
-			return ss.transmitPackets(s, elements, sendSize, ov, flags)
-		}
-		recvMsg provider.WSARecvMsgFunc = func(s wsa.Socket, msg *wsa.WSAMsg, received *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
-			ss, err := get()
-			if err != nil {
-				return err
-			}
-			return ss.wsaRecvMsg(s, msg, received, ov, cr)
-		}
-		sendMsg provider.WSASendMsgFunc = func(s wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
-			ss, err := get()
-			if err != nil {
-				return err
-			}
-			return ss.wsaSendMsg(s, msg, flags, sent, ov, cr)
-		}
-	)
-	t := &extHandles{byGUID: map[wsa.GUID]uintptr{
-		wsa.WSAID_ACCEPTEX:             provider.NewExtensionHandle(acceptEx),
-		wsa.WSAID_GETACCEPTEXSOCKADDRS: provider.NewExtensionHandle(getSockaddrs),
-		wsa.WSAID_CONNECTEX:            provider.NewExtensionHandle(connectEx),
-		wsa.WSAID_DISCONNECTEX:         provider.NewExtensionHandle(disconnectEx),
-		wsa.WSAID_TRANSMITFILE:         provider.NewExtensionHandle(transmitFile),
-		wsa.WSAID_TRANSMITPACKETS:      provider.NewExtensionHandle(transmitPackets),
-		wsa.WSAID_WSARECVMSG:           provider.NewExtensionHandle(recvMsg),
-		wsa.WSAID_WSASENDMSG:           provider.NewExtensionHandle(sendMsg),
-	}}
-	extTables[wp] = t
-	runtime.AddCleanup(ss, func(wp weak.Pointer[session]) {
-		extMu.Lock()
-		delete(extTables, wp)
-		extMu.Unlock()
-	}, wp)
-	return t
+	})
 }
 
 // extensionPointer is SIO_GET_EXTENSION_FUNCTION_POINTER: in holds the
@@ -126,19 +85,7 @@ func (ss *session) extensions() *extHandles {
 // handle (shorter is WSAEFAULT). An unknown GUID (RIO's included: the
 // provider has no registered I/O) is WSAEINVAL.
 func (ss *session) extensionPointer(in, out []byte) (int32, error) {
-	g, err := wsa.UnmarshalGUID(in)
-	if err != nil {
-		return 0, wsa.WSAEFAULT
-	}
-	h, ok := ss.extensions().byGUID[g]
-	if !ok {
-		return 0, wsa.WSAEINVAL
-	}
-	if len(out) < 8 {
-		return 0, wsa.WSAEFAULT
-	}
-	binary.LittleEndian.PutUint64(out, uint64(h))
-	return 8, nil
+	return wsp.ExtensionPointer(ss.extensions(), in, out)
 }
 
 // extSocket resolves a handle given to an extension function, with its

@@ -6,6 +6,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -61,10 +62,8 @@ func (ss *session) acceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remo
 	if !fresh {
 		return wsa.WSAEINVAL
 	}
-	least := uint32(l.info.MaxSockAddr) + 16
-	if localLen < least || remoteLen < least ||
-		uint64(len(buf)) < uint64(rxLen)+uint64(localLen)+uint64(remoteLen) {
-		return wsa.WSAEFAULT
+	if err := wsp.CheckAcceptExLengths(buf, rxLen, localLen, remoteLen, l.info.MaxSockAddr); err != nil {
+		return err
 	}
 	op := l.newOp(up, ov, nil, nil)
 	if !a.ovq.acceptOp.CompareAndSwap(nil, op) {
@@ -132,52 +131,11 @@ func (st *acceptExOp) try() (uint32, uint32, error) {
 	return uint32(st.w.n), 0, nil
 }
 
-// writeAddrs writes the local and remote address blocks.
+// writeAddrs writes the local and remote address blocks
+// (wsp.PutAcceptExAddrs: Wine's layout, which GetAcceptExSockaddrs
+// parses).
 func (st *acceptExOp) writeAddrs() {
-	b := st.buf[st.rxLen:]
-	putAddrBlock(b[:st.localLen], st.local)
-	putAddrBlock(b[st.localLen:st.localLen+st.remoteLen], st.remote)
-}
-
-// putAddrBlock writes an AcceptEx address block: an int32 length, then the
-// sockaddr. b is at least the sockaddr size + 16.
-func putAddrBlock(b []byte, sa wsa.Sockaddr) {
-	binary.LittleEndian.PutUint32(b, uint32(sa.Len()))
-	_, _ = sa.Marshal(b[4:])
-}
-
-// getAcceptExSockaddrs is GetAcceptExSockaddrs: it parses the address
-// blocks AcceptEx wrote after the first data. A buffer shorter than the
-// three lengths is WSAEFAULT; a block that holds no sockaddr WSAEINVAL.
-func getAcceptExSockaddrs(buf []byte, rxLen, localLen, remoteLen uint32) (wsa.Sockaddr, wsa.Sockaddr, error) {
-	if uint64(len(buf)) < uint64(rxLen)+uint64(localLen)+uint64(remoteLen) {
-		return nil, nil, wsa.WSAEFAULT
-	}
-	b := buf[rxLen:]
-	local, err := parseAddrBlock(b[:localLen])
-	if err != nil {
-		return nil, nil, err
-	}
-	remote, err := parseAddrBlock(b[localLen : localLen+remoteLen])
-	if err != nil {
-		return nil, nil, err
-	}
-	return local, remote, nil
-}
-
-func parseAddrBlock(b []byte) (wsa.Sockaddr, error) {
-	if len(b) < 4 {
-		return nil, wsa.WSAEFAULT
-	}
-	n := binary.LittleEndian.Uint32(b)
-	if n < 2 || uint64(n) > uint64(len(b)-4) {
-		return nil, wsa.WSAEINVAL
-	}
-	sa, err := wsa.ParseSockaddr(b[4 : 4+n])
-	if err != nil {
-		return nil, wsa.WSAEINVAL
-	}
-	return sa, nil
+	wsp.PutAcceptExAddrs(st.buf, st.rxLen, st.localLen, st.remoteLen, st.local, st.remote)
 }
 
 // takeConn takes the next connection of a listener: a deferred one first,

@@ -5,31 +5,9 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
-
-// Backlog bounds: SOMAXCONN asks for "a maximum reasonable value";
-// SOMAXCONN_HINT(n) asks for n clamped to [200, 65535], as on Windows.
-const (
-	maxBacklog     = 65535
-	somaxconnValue = 4096
-	hintMinBacklog = 200
-)
-
-// backlogFor turns listen's backlog argument into a queue length.
-func backlogFor(b int32) int {
-	switch {
-	case b == wsa.SOMAXCONN:
-		return somaxconnValue
-	case b < 0: // SOMAXCONN_HINT(n) = -n
-		n := -int64(b)
-		return int(min(max(n, hintMinBacklog), maxBacklog))
-	case b == 0:
-		return 1
-	default:
-		return int(min(int64(b), maxBacklog))
-	}
-}
 
 // WSPListen is listen. Datagram sockets fail WSAEOPNOTSUPP, an unbound
 // socket WSAEINVAL, a connected one WSAEISCONN. Calling it again on a
@@ -51,7 +29,7 @@ func (ss *session) WSPListen(h wsa.Socket, backlog int32) error {
 	if !s.bound || s.conn == connFailed {
 		return wsa.WSAEINVAL
 	}
-	if terr := s.ep.Listen(backlogFor(backlog)); terr != nil {
+	if terr := s.ep.Listen(wsp.Backlog(backlog)); terr != nil {
 		return translate(terr)
 	}
 	s.listening = true

@@ -24,11 +24,7 @@ func host(t *testing.T, st *stack.Stack, a4, a6 netip.Addr) (providertest.Host, 
 	if err := cat.Registry().Register(netstack.DefaultPath, p.Startup); err != nil {
 		t.Fatal(err)
 	}
-	protos := netstack.Protocols()
-	if err := cat.WSCInstallProvider(wsa.MSAFD_TCPIP_PROVIDER_ID, netstack.DefaultPath, protos[:2]); err != nil {
-		t.Fatal(err)
-	}
-	if err := cat.WSCInstallProvider(wsa.MSAFD_TCPIP6_PROVIDER_ID, netstack.DefaultPath, protos[2:]); err != nil {
+	if err := netstack.InstallProtocols(cat, netstack.DefaultPath); err != nil {
 		t.Fatal(err)
 	}
 	start := p.Startup

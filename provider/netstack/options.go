@@ -162,6 +162,8 @@ func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
 		switch {
 		case s.stream:
 			v = 0
+		case s.raw != nil:
+			v = uint32(s.rawLimitLocked()) // raw.go
 		case s.af == wsa.AF_INET:
 			v = maxUDP4
 		default:
@@ -375,6 +377,8 @@ func (s *socket) getIPOptLocked(name int32, b []byte) (int32, error) {
 		return wsa.PutInt32(b, int32(v))
 	case wsa.IP_TOS:
 		return wsa.PutInt32(b, int32(max(s.opts.tos, 0)))
+	case wsa.IP_HDRINCL:
+		return s.getHdrinclLocked(b) // raw.go
 	}
 	if s.stream {
 		return 0, wsa.WSAENOPROTOOPT
@@ -410,6 +414,8 @@ func (s *socket) getIPOptLocked(name int32, b []byte) (int32, error) {
 
 func (s *socket) setIPOptLocked(name int32, b []byte) error {
 	switch name {
+	case wsa.IP_HDRINCL:
+		return s.setHdrinclLocked(b) // raw.go
 	case wsa.IP_TTL:
 		v, err := wsa.GetInt32(b)
 		if err != nil {

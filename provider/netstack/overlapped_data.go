@@ -242,6 +242,9 @@ func (s *socket) sendAll(bufs [][]byte, total int, sent *int) error {
 // the socket implicitly; it returns the destination (nil: the connected
 // peer) and the datagram's size.
 func (s *socket) prepSendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (*tcpip.FullAddress, int, error) {
+	if s.raw != nil {
+		return s.prepSendRaw(bufs, f, to) // raw.go
+	}
 	if f&^sendFlags != 0 {
 		return nil, 0, wsa.WSAEINVAL
 	}

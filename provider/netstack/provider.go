@@ -37,6 +37,7 @@ type Provider struct {
 	gs             *gvstack.Stack
 	binds          *bindTable
 	connectTimeout atomic.Int64 // time.Duration
+	raw            rawPolicy    // who may open SOCK_RAW sockets (raw_catalog.go)
 
 	mu       sync.Mutex
 	sessions []*session // one per upcall table, with its WSPStartup count
@@ -100,52 +101,31 @@ func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.U
 	return provider.WSPData{Version: wsa.WINSOCK_VERSION, HighVersion: wsa.WINSOCK_VERSION, Description: Description}, ss, nil
 }
 
-// Protocols returns the catalog entries of the provider, modelled on those
-// MSAFD installs (spec §4.4): TCP and UDP over IPv4 under
+// Protocols returns the catalog entries of the provider in catalog order,
+// modelled on those MSAFD installs (spec §4.4): TCP and UDP over IPv4 under
 // wsa.MSAFD_TCPIP_PROVIDER_ID, then over IPv6 under
-// wsa.MSAFD_TCPIP6_PROVIDER_ID. CatalogEntryId is left 0 (the catalog
-// assigns it). RAW entries will follow in a later version. The caller owns
-// the slice.
+// wsa.MSAFD_TCPIP6_PROVIDER_ID, then RAW/IP and RAW/IPv6 (raw_catalog.go)
+// under the same two ids. CatalogEntryId is left 0 (the catalog assigns
+// it). The caller owns the slice.
 func Protocols() []wsa.ProtocolInfo {
-	return []wsa.ProtocolInfo{
+	return append([]wsa.ProtocolInfo{
 		wsp.TCPIPEntry(wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, "MSAFD Tcpip [TCP/IP]"),
 		wsp.TCPIPEntry(wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, "MSAFD Tcpip [UDP/IP]"),
 		wsp.TCPIPEntry(wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, "MSAFD Tcpip [TCP/IPv6]"),
 		wsp.TCPIPEntry(wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, "MSAFD Tcpip [UDP/IPv6]"),
-	}
+	}, rawProtocols()...)
 }
 
 // Install registers New(st).Startup under path in cat's registry and
-// installs Protocols: the IPv4 entries under wsa.MSAFD_TCPIP_PROVIDER_ID,
-// then the IPv6 entries under wsa.MSAFD_TCPIP6_PROVIDER_ID. On a fresh
-// catalog they get ids 1001 (TCP/IP), 1002 (UDP/IP), 1003 (TCP/IPv6) and
-// 1004 (UDP/IPv6). On failure nothing stays registered or installed.
+// installs Protocols (see InstallProtocols): on a fresh catalog 1001
+// TCP/IP, 1002 UDP/IP, 1003 TCP/IPv6, 1004 UDP/IPv6, 1005 RAW/IP, 1006
+// RAW/IPv6. On failure nothing stays registered or installed. Use
+// New(st).Install to keep the *Provider.
 func Install(cat *provider.Catalog, path string, st *stack.Stack) error {
 	if cat == nil || st == nil {
 		return wsa.WSAEINVAL
 	}
-	p := New(st)
-	if err := cat.Registry().Register(path, p.Startup); err != nil {
-		return err
-	}
-	var v4, v6 []wsa.ProtocolInfo
-	for _, e := range Protocols() {
-		if e.AddressFamily == wsa.AF_INET {
-			v4 = append(v4, e)
-		} else {
-			v6 = append(v6, e)
-		}
-	}
-	if err := cat.WSCInstallProvider(wsa.MSAFD_TCPIP_PROVIDER_ID, path, v4); err != nil {
-		cat.Registry().Unregister(path)
-		return err
-	}
-	if err := cat.WSCInstallProvider(wsa.MSAFD_TCPIP6_PROVIDER_ID, path, v6); err != nil {
-		_ = cat.WSCDeinstallProvider(wsa.MSAFD_TCPIP_PROVIDER_ID)
-		cat.Registry().Unregister(path)
-		return err
-	}
-	return nil
+	return New(st).Install(cat, path)
 }
 
 // session is the procedure table given to the callers of WSPStartup with

@@ -22,11 +22,14 @@ func TestProtocols(t *testing.T) {
 		flags          uint32
 		min, max       int32
 		msgSize        uint32
+		maxOffset      int32
 	}{
-		{"MSAFD Tcpip [TCP/IP]", wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, 0x20066, 16, 16, 0},
-		{"MSAFD Tcpip [UDP/IP]", wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, 0x20609, 16, 16, 0xFFBB},
-		{"MSAFD Tcpip [TCP/IPv6]", wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, 0x20066, 28, 28, 0},
-		{"MSAFD Tcpip [UDP/IPv6]", wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, 0x20609, 28, 28, 0xFFBB},
+		{"MSAFD Tcpip [TCP/IP]", wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, 0x20066, 16, 16, 0, 0},
+		{"MSAFD Tcpip [UDP/IP]", wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, 0x20609, 16, 16, 0xFFBB, 0},
+		{"MSAFD Tcpip [TCP/IPv6]", wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_STREAM, wsa.IPPROTO_TCP, 0x20066, 28, 28, 0, 0},
+		{"MSAFD Tcpip [UDP/IPv6]", wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_DGRAM, wsa.IPPROTO_UDP, 0x20609, 28, 28, 0xFFBB, 0},
+		{"MSAFD Tcpip [RAW/IP]", wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.AF_INET, wsa.SOCK_RAW, 0, 0x20609, 16, 16, 0x8000, 255},
+		{"MSAFD Tcpip [RAW/IPv6]", wsa.MSAFD_TCPIP6_PROVIDER_ID, wsa.AF_INET6, wsa.SOCK_RAW, 0, 0x20609, 28, 28, 0x8000, 255},
 	}
 	if len(ps) != len(want) {
 		t.Fatalf("%d entries, want %d", len(ps), len(want))
@@ -36,7 +39,7 @@ func TestProtocols(t *testing.T) {
 		if p.ProtocolName != w.name || p.ProviderId != w.id || p.AddressFamily != w.af || p.SocketType != w.typ ||
 			p.Protocol != w.proto || p.ServiceFlags1 != w.flags || p.MinSockAddr != w.min || p.MaxSockAddr != w.max ||
 			p.MessageSize != w.msgSize || p.ProviderFlags != wsa.PFL_MATCHES_PROTOCOL_ZERO || p.Version != 2 ||
-			p.ProtocolChain.ChainLen != 1 || p.ProtocolMaxOffset != 0 || p.NetworkByteOrder != wsa.BIGENDIAN ||
+			p.ProtocolChain.ChainLen != 1 || p.ProtocolMaxOffset != w.maxOffset || p.NetworkByteOrder != wsa.BIGENDIAN ||
 			p.SecurityScheme != wsa.SECURITY_PROTOCOL_NONE || p.ServiceFlags2 != 0 || p.ServiceFlags3 != 0 || p.ServiceFlags4 != 0 {
 			t.Errorf("entry %d = %+v, want %+v", i, p, w)
 		}
@@ -54,13 +57,16 @@ func TestInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := cat.WSCEnumProtocols(nil)
-	names := []string{"MSAFD Tcpip [TCP/IP]", "MSAFD Tcpip [UDP/IP]", "MSAFD Tcpip [TCP/IPv6]", "MSAFD Tcpip [UDP/IPv6]"}
+	// The RAW entries come after the four of earlier versions, whose ids
+	// stay (Windows puts RAW/IP at 1003; see InstallProtocols).
+	names := []string{"MSAFD Tcpip [TCP/IP]", "MSAFD Tcpip [UDP/IP]", "MSAFD Tcpip [TCP/IPv6]", "MSAFD Tcpip [UDP/IPv6]",
+		"MSAFD Tcpip [RAW/IP]", "MSAFD Tcpip [RAW/IPv6]"}
 	for i, p := range got {
 		if p.CatalogEntryId != uint32(1001+i) || p.ProtocolName != names[i] || p.ProtocolChain.ChainEntries[0] != p.CatalogEntryId {
 			t.Errorf("entry %d: id %d name %q chain %v", i, p.CatalogEntryId, p.ProtocolName, p.ProtocolChain)
 		}
 	}
-	if len(got) != 4 {
+	if len(got) != 6 {
 		t.Fatalf("%d entries installed", len(got))
 	}
 	for _, id := range []wsa.GUID{wsa.MSAFD_TCPIP_PROVIDER_ID, wsa.MSAFD_TCPIP6_PROVIDER_ID} {
@@ -74,11 +80,36 @@ func TestInstall(t *testing.T) {
 	if err != nil || e.Info.CatalogEntryId != 1001 {
 		t.Errorf("Select(AF_INET, SOCK_STREAM, 0) = %d, %v", e.Info.CatalogEntryId, err)
 	}
+	// socket(AF_INET, SOCK_RAW, n) selects RAW/IP for any n in 0..255, and
+	// AF_INET6 RAW/IPv6; 256 matches nothing.
+	for _, c := range []struct {
+		af, proto int32
+		id        uint32
+	}{{wsa.AF_INET, wsa.IPPROTO_ICMP, 1005}, {wsa.AF_INET, 0, 1005}, {wsa.AF_INET, 255, 1005}, {wsa.AF_INET6, wsa.IPPROTO_ICMPV6, 1006}} {
+		e, _, _, _, err := cat.Select(c.af, wsa.SOCK_RAW, c.proto, nil, 0)
+		if err != nil || e.Info.CatalogEntryId != c.id {
+			t.Errorf("Select(%d, SOCK_RAW, %d) = %d, %v; want %d", c.af, c.proto, e.Info.CatalogEntryId, err, c.id)
+		}
+	}
+	if _, _, _, _, err := cat.Select(wsa.AF_INET, wsa.SOCK_RAW, 256, nil, 0); !errors.Is(err, wsa.WSAEPROTONOSUPPORT) {
+		t.Errorf("Select(AF_INET, SOCK_RAW, 256): %v", err)
+	}
+	// The RAW entries share MSAFD's provider ids with TCP and UDP.
+	for _, id := range []uint32{1005, 1006} {
+		e, _ := cat.ByID(id)
+		want := wsa.MSAFD_TCPIP_PROVIDER_ID
+		if e.Info.AddressFamily == wsa.AF_INET6 {
+			want = wsa.MSAFD_TCPIP6_PROVIDER_ID
+		}
+		if e.Info.ProviderId != want {
+			t.Errorf("entry %d: provider id %v", id, e.Info.ProviderId)
+		}
+	}
 	// A second Install under the same path fails and leaves nothing new.
 	if err := netstack.Install(cat, netstack.DefaultPath, st); err == nil {
 		t.Error("second Install succeeded")
 	}
-	if n := len(cat.WSCEnumProtocols(nil)); n != 4 {
+	if n := len(cat.WSCEnumProtocols(nil)); n != 6 {
 		t.Errorf("%d entries after a failed Install", n)
 	}
 }

@@ -13,22 +13,14 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
-// Windows' TCP keep-alive defaults (KeepAliveTime, KeepAliveInterval, and
-// the probe count of Vista and later).
+// Largest datagram payloads (wsp.MaxUDP4, wsp.MaxUDP6).
 const (
-	defaultKeepIdle  = 2 * time.Hour
-	defaultKeepIntvl = time.Second
-	defaultKeepCnt   = 10
-)
-
-// Largest datagram payloads: 65535 minus the IPv4 and UDP headers, and
-// 65535 minus the UDP header for IPv6 (no jumbograms).
-const (
-	maxUDP4 = 65507
-	maxUDP6 = 65527
+	maxUDP4 = wsp.MaxUDP4
+	maxUDP6 = wsp.MaxUDP6
 )
 
 // connState is where a stream socket is in connecting.
@@ -70,9 +62,9 @@ type sockOpts struct {
 
 func defaultOpts(af int32) sockOpts {
 	return sockOpts{
-		keepIdle:     defaultKeepIdle,
-		keepIntvl:    defaultKeepIntvl,
-		keepCnt:      defaultKeepCnt,
+		keepIdle:     wsp.DefaultKeepIdle,
+		keepIntvl:    wsp.DefaultKeepIntvl,
+		keepCnt:      wsp.DefaultKeepCnt,
 		rcvBuf:       -1,
 		sndBuf:       -1,
 		ttl:          -1,
@@ -96,6 +88,7 @@ type socket struct {
 	stream     bool
 	overlapped bool // WSA_FLAG_OVERLAPPED: SO_RCVTIMEO/SO_SNDTIMEO apply
 	handle     wsa.Socket
+	raw        *rawState // SOCK_RAW sockets only (raw.go)
 
 	rd readiness
 
@@ -227,36 +220,12 @@ func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g 
 	if err != nil {
 		return wsa.INVALID_SOCKET, err
 	}
-	if info == nil {
-		return wsa.INVALID_SOCKET, wsa.WSAEINVAL
+	if info != nil && info.SocketType == wsa.SOCK_RAW {
+		return ss.rawSocket(up, af, typ, protocol, info, g, flags) // raw.go
 	}
-	if af == wsa.FROM_PROTOCOL_INFO {
-		af = info.AddressFamily
-	}
-	if typ == wsa.FROM_PROTOCOL_INFO {
-		typ = info.SocketType
-	}
-	if protocol == wsa.FROM_PROTOCOL_INFO {
-		protocol = info.Protocol
-	}
-	switch {
-	case af != info.AddressFamily || af != wsa.AF_INET && af != wsa.AF_INET6:
-		return wsa.INVALID_SOCKET, wsa.WSAEAFNOSUPPORT
-	case typ != info.SocketType || typ != wsa.SOCK_STREAM && typ != wsa.SOCK_DGRAM:
-		return wsa.INVALID_SOCKET, wsa.WSAESOCKTNOSUPPORT
-	}
-	if protocol == 0 && info.ProviderFlags&wsa.PFL_MATCHES_PROTOCOL_ZERO != 0 {
-		protocol = info.Protocol
-	}
-	want := int32(wsa.IPPROTO_TCP)
-	if typ == wsa.SOCK_DGRAM {
-		want = wsa.IPPROTO_UDP
-	}
-	if protocol != want || !info.MatchesProtocol(protocol) {
-		return wsa.INVALID_SOCKET, wsa.WSAEPROTONOSUPPORT
-	}
-	if g != 0 {
-		return wsa.INVALID_SOCKET, wsa.WSAEINVAL
+	af, typ, protocol, err = wsp.CheckSocketArgs(af, typ, protocol, info, g)
+	if err != nil {
+		return wsa.INVALID_SOCKET, err
 	}
 	s := &socket{
 		ss:         ss,

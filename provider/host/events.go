@@ -1,0 +1,116 @@
+package host
+
+import (
+	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
+	"github.com/ws2go/ws2/wsa"
+)
+
+// The FD_* events of WSAEventSelect and WSAAsyncSelect: the machinery is
+// wsp's (EventState, recording rules of spec §5.1); the socket is its
+// EventSource.
+
+// FDEvents implements wsp.EventSource.
+func (s *socket) FDEvents() (int32, [wsa.FD_MAX_EVENTS]int32, bool) {
+	c := s.Conditions()
+	bits, code := c.FDEvents(s.stream)
+	return bits, code, c.Failed != nil
+}
+
+// Upcalls implements wsp.EventSource.
+func (s *socket) Upcalls() (provider.UpcallTable, error) { return s.ss.upcalls() }
+
+// Handle implements wsp.EventSource.
+func (s *socket) Handle() wsa.Socket { return s.handle }
+
+// WSPEventSelect is WSAEventSelect: it associates event with the FD_*
+// events of lNetworkEvents (bits outside FD_ALL_EVENTS are ignored),
+// replacing any earlier WSAEventSelect or WSAAsyncSelect on the socket and
+// clearing the record. Conditions already true are recorded and event
+// signalled at once. lNetworkEvents 0 cancels (event is ignored); a
+// non-zero mask with no event is WSAEINVAL. Either way the socket becomes
+// non-blocking, and FIONBIO cannot make it blocking again (WSAEINVAL)
+// until the registration is cancelled.
+func (ss *session) WSPEventSelect(h wsa.Socket, event wsa.Handle, events int32) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	events &= wsa.FD_ALL_EVENTS
+	if events == 0 {
+		return s.selectEvents(nil)
+	}
+	if event == 0 {
+		return wsa.WSAEINVAL
+	}
+	return s.selectEvents(&wsp.Registration{Mask: events, Event: event})
+}
+
+// WSPAsyncSelect is WSAAsyncSelect: as WSPEventSelect, but each recorded
+// event is posted as a message to hwnd with WPUPostMessage (wParam the
+// socket, lParam WSAMAKESELECTREPLY(event, error)). events 0 cancels; a
+// non-zero mask with no window is WSAEINVAL.
+func (ss *session) WSPAsyncSelect(h wsa.Socket, hwnd wsa.Handle, msg uint32, events int32) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	events &= wsa.FD_ALL_EVENTS
+	if events == 0 {
+		return s.selectEvents(nil)
+	}
+	if hwnd == 0 {
+		return wsa.WSAEINVAL
+	}
+	return s.selectEvents(&wsp.Registration{Mask: events, Async: true, Hwnd: hwnd, Msg: msg})
+}
+
+// WSPEnumNetworkEvents is WSAEnumNetworkEvents: it returns and clears the
+// socket's record and, if event is not 0, resets event, atomically with
+// respect to recording.
+func (ss *session) WSPEnumNetworkEvents(h wsa.Socket, event wsa.Handle) (wsa.NetworkEvents, error) {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return wsa.NetworkEvents{}, err
+	}
+	up, err := ss.upcalls()
+	if err != nil {
+		return wsa.NetworkEvents{}, err
+	}
+	return s.rd.Events.Enum(up, event)
+}
+
+// selectEvents installs reg (nil cancels) in place of the socket's
+// registration, forcing non-blocking mode, and records what is already
+// true.
+func (s *socket) selectEvents(reg *wsp.Registration) error {
+	s.mu.Lock()
+	r, err := s.rd.Events.Install(&s.rd, s, reg)
+	if err == nil {
+		s.opts.nonblocking = true
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		r.Update(true)
+	}
+	return nil
+}
+
+// inheritEvents gives an accepted socket n the registration of its
+// listener s (accept, and SO_UPDATE_ACCEPT_CONTEXT for an AcceptEx
+// socket) and records what already holds (FD_WRITE; FD_READ if data came
+// already; never FD_CONNECT). The caller must not hold n.mu.
+func (n *socket) inheritEvents(s *socket) {
+	n.mu.Lock()
+	r := n.rd.Events.Inherit(&n.rd, n, &s.rd.Events)
+	if r != nil {
+		n.opts.nonblocking = true
+	}
+	n.mu.Unlock()
+	if r != nil {
+		r.Update(false)
+	}
+}

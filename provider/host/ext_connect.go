@@ -1,0 +1,189 @@
+package host
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ws2go/ws2/provider/internal/wsp"
+	"github.com/ws2go/ws2/wsa"
+)
+
+// connectEx is ConnectEx. The socket must be a stream socket (a datagram
+// socket is WSAEOPNOTSUPP), bound (else WSAEINVAL), not listening
+// (WSAEINVAL), not connected (WSAEISCONN) or connecting (WSAEALREADY); the
+// address is checked as connect checks it. The operation completes when
+// the connection is established and sendBuf (if any) is entirely
+// buffered, with bytes = the bytes of sendBuf sent; or with the connect
+// error (WSAECONNREFUSED, WSAETIMEDOUT, WSAENETUNREACH, ...), after which
+// ConnectEx or connect may be called again. *sent is set only when it
+// completes at once. SO_UPDATE_CONNECT_CONTEXT is accepted afterwards.
+// Without an OVERLAPPED the call blocks.
+func (ss *session) connectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error {
+	s, up, err := ss.extSocket(h)
+	if err != nil {
+		return err
+	}
+	if !s.stream {
+		return wsa.WSAEOPNOTSUPP
+	}
+	a, err := wsp.ParseAddr(s.af, name)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.listening || !s.bound {
+		s.mu.Unlock()
+		return wsa.WSAEINVAL
+	}
+	err = s.startConnectLocked(a, false)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.rd.Events.UpdateAll() // FD_CONNECT, if registered, for this attempt
+	op := s.ovq.NewOp(up, ov, nil, nil)
+	bufs, total, done := [][]byte{sendBuf}, len(sendBuf), 0
+	op.Try = func() (uint32, uint32, error) {
+		s.mu.Lock()
+		st := s.pollConnectLocked()
+		code := s.soError
+		if st == connFailed {
+			s.soError = 0 // reported by the operation
+		}
+		s.mu.Unlock()
+		switch st {
+		case connPending:
+			return 0, 0, wsa.WSAEWOULDBLOCK
+		case connFailed:
+			return 0, 0, code
+		}
+		if err := s.sendAll(bufs, total, &done); err != nil {
+			return uint32(done), 0, err
+		}
+		return uint32(done), 0, nil
+	}
+	op.Partial = func() uint32 { return uint32(done) }
+	n, _, err := s.ovq.Submit(&s.ovq.Conn, op)
+	if err == nil && sent != nil {
+		*sent = n
+	}
+	return err
+}
+
+// disconnectEx is DisconnectEx: a graceful disconnect of a connected
+// stream socket (a datagram socket is WSAEOPNOTSUPP, an unconnected one
+// WSAENOTCONN; flags other than TF_REUSE_SOCKET or a non-zero reserved
+// WSAEINVAL). It is an operation of the send queue, so it starts after the
+// sends issued before it: it shuts down sending (our FIN after the queued
+// data) and completes when the peer's FIN has arrived or the connection has
+// ended (a reset completes it without error). With TF_REUSE_SOCKET the
+// socket is then back to a fresh, unbound, unconnected state (a new kernel
+// socket with its options), ready to be the accept socket of AcceptEx or
+// to be bound and used with ConnectEx; the old connection lingers in
+// TIME_WAIT in the kernel. Without an OVERLAPPED the call blocks.
+func (ss *session) disconnectEx(h wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error {
+	s, up, err := ss.extSocket(h)
+	if err != nil {
+		return err
+	}
+	if flags&^wsa.TF_REUSE_SOCKET != 0 || reserved != 0 {
+		return wsa.WSAEINVAL
+	}
+	if !s.stream {
+		return wsa.WSAEOPNOTSUPP
+	}
+	s.mu.Lock()
+	connected := !s.listening && s.pollConnectLocked() == connDone
+	s.mu.Unlock()
+	if !connected {
+		return wsa.WSAENOTCONN
+	}
+	op := s.ovq.NewOp(up, ov, nil, nil)
+	d := &disconnector{s: s, reuse: flags&wsa.TF_REUSE_SOCKET != 0}
+	op.Try = func() (uint32, uint32, error) { return 0, 0, d.try() }
+	_, _, err = s.ovq.Submit(&s.ovq.Send, op)
+	return err
+}
+
+// disconnector is the tail of DisconnectEx, and of TransmitFile and
+// TransmitPackets with TF_DISCONNECT.
+type disconnector struct {
+	s      *socket
+	reuse  bool
+	noWait bool // TransmitFile TF_DISCONNECT alone: done once shut down
+	shut   bool
+}
+
+// newTransmitDisconnector is the tail of a transmit with TF_DISCONNECT.
+func newTransmitDisconnector(s *socket, flags uint32) *disconnector {
+	reuse := flags&wsa.TF_REUSE_SOCKET != 0
+	return &disconnector{s: s, reuse: reuse, noWait: !reuse}
+}
+
+// try shuts down sending once, then (unless noWait) waits for the peer's
+// FIN or the end of the connection, then resets the socket for reuse if
+// asked.
+func (d *disconnector) try() error {
+	s := d.s
+	if !d.shut {
+		s.mu.Lock()
+		if !s.shutSend && s.conn == connDone && !s.rd.IsClosed() {
+			s.shutSend = true
+			_ = unix.Shutdown(s.fd, unix.SHUT_WR)
+		}
+		s.mu.Unlock()
+		d.shut = true
+	}
+	if d.noWait {
+		return nil
+	}
+	var st uint8
+	if err := s.sysFD(func(fd int) error { st = tcpState(fd); return nil }); err != nil {
+		return err
+	}
+	switch st {
+	case tcpTimeWait, tcpClosing, tcpLastAck, tcpClose, tcpCloseWait:
+	default:
+		return wsa.WSAEWOULDBLOCK
+	}
+	if d.reuse {
+		return s.resetForReuse()
+	}
+	return nil
+}
+
+// resetForReuse puts a disconnected socket back in its fresh state (a new
+// kernel socket with the socket's options, no binding, no connection), for
+// TF_REUSE_SOCKET. Pending receives then fail WSAENOTCONN.
+func (s *socket) resetForReuse() error {
+	fd, err := newSocketFD(s.af, s.typ)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rd.IsClosed() {
+		unix.Close(fd)
+		return wsa.WSA_OPERATION_ABORTED
+	}
+	s.setupFD(fd, &s.opts)
+	if s.bindE != nil {
+		s.ss.p.binds.Release(s.bindK, s.bindE)
+	}
+	s.bound, s.bindK, s.bindE = false, wsp.BindKey{}, nil
+	if err := s.replaceFDLocked(fd); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	s.listening = false
+	s.stopConnTimerLocked()
+	s.conn, s.connTimeout, s.connErr, s.soError = connNone, false, nil, 0
+	s.connectedAt = time.Time{}
+	s.shutRecv, s.shutSend = false, false
+	s.udpPeer, s.icmpErr = false, false
+	s.rstOnData.Store(false)
+	s.hideNames.Store(false)
+	s.rd.Notify(wsp.EventAll)
+	return nil
+}

@@ -1,0 +1,144 @@
+package host
+
+import (
+	"encoding/binary"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
+	"github.com/ws2go/ws2/wsa"
+)
+
+// WSPIoctl is ioctlsocket/WSAIoctl. It returns the bytes written to out.
+// With an OVERLAPPED on an overlapped socket every code completes at once
+// and its completion is delivered before the call returns.
+//
+//   - FIONBIO (u_long in): non-zero makes the socket non-blocking (the
+//     provider's mode; the kernel socket is always non-blocking).
+//   - FIONREAD (u_long out): a stream's bytes readable now; for a datagram
+//     socket the size of the next datagram (the kernel's SIOCINQ; Windows
+//     reports the total of all queued datagrams: documented deviation).
+//   - SIOCATMARK (u_long out, streams): TRUE if no urgent data is waiting,
+//     FALSE if some is (the next recv returns the data up to the mark):
+//     Windows' phrasing, the inverse of BSD's.
+//   - SIO_KEEPALIVE_VALS (tcp_keepalive in, streams; WSAENOPROTOOPT on a
+//     datagram socket): keep-alive on/off, idle time and interval in ms
+//     (rounded up to the kernel's whole seconds).
+//   - SIO_UDP_CONNRESET (BOOL in, datagram sockets): whether an ICMP port
+//     unreachable makes a later receive fail WSAECONNRESET (default TRUE).
+//   - SIO_BASE_HANDLE, SIO_BSP_HANDLE, SIO_BSP_HANDLE_SELECT,
+//     SIO_BSP_HANDLE_POLL (SOCKET out, 8 bytes): the socket's own handle,
+//     as the provider is the base.
+//   - SIO_GET_EXTENSION_FUNCTION_POINTER (GUID in, 8-byte handle out):
+//     the extension functions (ext.go); an unknown GUID is WSAEINVAL.
+//     SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER (RIO) is WSAEOPNOTSUPP.
+//
+// Any other code is WSAEINVAL; a short buffer WSAEFAULT.
+func (ss *session) WSPIoctl(h wsa.Socket, code uint32, in, out []byte, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return 0, err
+	}
+	if ov != nil && s.overlapped {
+		up, err := ss.upcalls()
+		if err != nil {
+			return 0, err
+		}
+		n, err := s.ioctl(code, in, out)
+		if err != nil {
+			return 0, err
+		}
+		s.ovq.NewOp(up, ov, cr, tid).Deliver(nil, uint32(n), 0)
+		return uint32(n), nil
+	}
+	n, err := s.ioctl(code, in, out)
+	return uint32(n), err
+}
+
+func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
+	switch code {
+	case wsa.FIONBIO:
+		v, err := wsa.GetUint32(in)
+		if err != nil {
+			return 0, err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if v == 0 && s.rd.Events.Registered() {
+			return 0, wsa.WSAEINVAL // WSAEventSelect/WSAAsyncSelect forces non-blocking
+		}
+		s.opts.nonblocking = v != 0
+		return 0, nil
+	case wsa.FIONREAD:
+		if len(out) < wsa.SizeofInt32 {
+			return 0, wsa.WSAEFAULT
+		}
+		s.mu.Lock()
+		v := 0
+		if !s.listening {
+			v = inq(s.fd)
+		}
+		s.mu.Unlock()
+		return wsa.PutUint32(out, uint32(v))
+	case wsa.SIOCATMARK:
+		if !s.stream {
+			return 0, wsa.WSAEINVAL
+		}
+		s.mu.Lock()
+		urgent := !s.listening && revents(s.fd)&unix.POLLPRI != 0
+		s.mu.Unlock()
+		return wsa.PutBool(out, !urgent)
+	case wsa.SIO_KEEPALIVE_VALS:
+		if !s.stream {
+			return 0, wsa.WSAENOPROTOOPT
+		}
+		k, err := wsa.UnmarshalTCPKeepalive(in)
+		if err != nil {
+			return 0, err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if k.Onoff != 0 {
+			if k.Time > 0 {
+				if err := s.setKeepTimesLocked(true, time.Duration(k.Time)*time.Millisecond); err != nil {
+					return 0, err
+				}
+			}
+			if k.Interval > 0 {
+				if err := s.setKeepTimesLocked(false, time.Duration(k.Interval)*time.Millisecond); err != nil {
+					return 0, err
+				}
+			}
+		}
+		if err := setInt(s.fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolInt(k.Onoff != 0)); err != nil {
+			return 0, err
+		}
+		s.opts.keepalive = k.Onoff != 0
+		return 0, nil
+	case wsa.SIO_UDP_CONNRESET:
+		if s.stream {
+			return 0, wsa.WSAEINVAL
+		}
+		v, err := wsa.GetBool(in)
+		if err != nil {
+			return 0, err
+		}
+		s.mu.Lock()
+		s.opts.udpConnReset = v
+		s.mu.Unlock()
+		return 0, nil
+	case wsa.SIO_BASE_HANDLE, wsa.SIO_BSP_HANDLE, wsa.SIO_BSP_HANDLE_SELECT, wsa.SIO_BSP_HANDLE_POLL:
+		if len(out) < 8 {
+			return 0, wsa.WSAEFAULT
+		}
+		binary.LittleEndian.PutUint64(out, uint64(s.handle))
+		return 8, nil
+	case wsa.SIO_GET_EXTENSION_FUNCTION_POINTER:
+		return wsp.ExtensionPointer(s.ss.extensions(), in, out)
+	case wsa.SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER:
+		return 0, wsa.WSAEOPNOTSUPP // no registered I/O (RIO)
+	}
+	return 0, wsa.WSAEINVAL
+}

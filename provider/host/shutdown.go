@@ -1,0 +1,240 @@
+package host
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ws2go/ws2/provider/internal/wsp"
+	"github.com/ws2go/ws2/wsa"
+)
+
+// WSPShutdown is shutdown. how other than SD_RECEIVE, SD_SEND or SD_BOTH is
+// WSAEINVAL; an unconnected stream socket WSAENOTCONN.
+//
+// SD_SEND: later sends fail WSAESHUTDOWN; a stream sends its FIN after the
+// queued data (the kernel's shutdown(SHUT_WR)). SD_RECEIVE: later receives
+// fail WSAESHUTDOWN; on a stream, data already queued or arriving later
+// resets the connection (the peer sees WSAECONNRESET), as on Windows (the
+// kernel's SHUT_RD would instead keep acknowledging and discarding it, so
+// it is not used); on a datagram socket datagrams are still queued. Calls
+// blocked in recv (SD_RECEIVE) or send (SD_SEND) on the socket end with
+// WSAESHUTDOWN.
+func (ss *session) WSPShutdown(h wsa.Socket, how int32) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	return s.shutdown(how)
+}
+
+func (s *socket) shutdown(how int32) error {
+	if how < wsa.SD_RECEIVE || how > wsa.SD_BOTH {
+		return wsa.WSAEINVAL
+	}
+	rcv := how == wsa.SD_RECEIVE || how == wsa.SD_BOTH
+	snd := how == wsa.SD_SEND || how == wsa.SD_BOTH
+	s.mu.Lock()
+	if s.stream {
+		if s.listening || s.pollConnectLocked() != connDone {
+			s.mu.Unlock()
+			return wsa.WSAENOTCONN
+		}
+		if rcv {
+			s.shutRecv = true
+			s.rstOnData.Store(true)
+			if s.connErr == nil && (inq(s.fd) > 0 || revents(s.fd)&unix.POLLPRI != 0) {
+				// Unread data: reset now (no FIN first).
+				s.resetLocked(wsa.WSAECONNABORTED)
+				snd = false
+				s.shutSend = s.shutSend || how == wsa.SD_BOTH
+			}
+		}
+		if snd && !s.shutSend {
+			s.shutSend = true
+			_ = unix.Shutdown(s.fd, unix.SHUT_WR)
+		}
+	} else {
+		s.shutRecv = s.shutRecv || rcv
+		s.shutSend = s.shutSend || snd
+	}
+	s.mu.Unlock()
+	// Wake blocked calls so they see the new state.
+	s.rd.Notify(wsp.EventIn | wsp.EventOut)
+	return nil
+}
+
+// WSPSendDisconnect is WSASendDisconnect: shutdown(SD_SEND). TCP/IP has no
+// disconnect data: non-empty data fails WSAENOPROTOOPT, as MSL documents.
+func (ss *session) WSPSendDisconnect(h wsa.Socket, disconnectData []byte) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	if len(disconnectData) != 0 {
+		return wsa.WSAENOPROTOOPT
+	}
+	return s.shutdown(wsa.SD_SEND)
+}
+
+// WSPRecvDisconnect is WSARecvDisconnect: shutdown(SD_RECEIVE). TCP/IP has
+// no disconnect data: a non-empty buffer for it fails WSAENOPROTOOPT.
+func (ss *session) WSPRecvDisconnect(h wsa.Socket, disconnectData []byte) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	if len(disconnectData) != 0 {
+		return wsa.WSAENOPROTOOPT
+	}
+	return s.shutdown(wsa.SD_RECEIVE)
+}
+
+// WSPCloseSocket is closesocket. Calls blocked on the socket in other
+// goroutines end with WSAEINTR; pending overlapped operations complete
+// with WSA_OPERATION_ABORTED. The handle is released with
+// WPUCloseSocketHandle, unless the call fails.
+//
+// Linger (spec §5.6) is carried out by the provider, not by the kernel's
+// SO_LINGER (whose close would block the thread even on a non-blocking
+// socket): by default the close is graceful and completes in the
+// background (the kernel sends the queued data, then FIN; as in Windows, a
+// connection closed with unread received data is reset). With l_onoff set
+// and l_linger 0 it is abortive: a RST, and the peer sees WSAECONNRESET.
+// With l_linger > 0 a blocking socket sends its FIN and waits up to
+// l_linger seconds for everything to be acknowledged (TCP_INFO's state
+// leaving FIN_WAIT1), and resets the connection if it is not; a
+// non-blocking socket fails WSAEWOULDBLOCK while that has not happened
+// (the handle stays valid; call closesocket again), and resets once
+// l_linger seconds have passed since the first call. As in the netstack
+// provider, the first such call already starts the graceful disconnect
+// and waits up to about a round trip for its acknowledgement.
+func (ss *session) WSPCloseSocket(h wsa.Socket) error {
+	s, err := ss.lookup(h)
+	if err != nil {
+		return err
+	}
+	up, err := ss.upcalls()
+	if err != nil {
+		return err
+	}
+	if err := s.close(); err != nil {
+		return err
+	}
+	s.ovq.Abort() // pending overlapped work: WSA_OPERATION_ABORTED
+	_ = up.WPUCloseSocketHandle(h)
+	return nil
+}
+
+// close carries out closesocket's linger rules; WSAEWOULDBLOCK leaves the
+// socket open.
+func (s *socket) close() error {
+	s.mu.Lock()
+	if s.rd.IsClosed() || s.closing {
+		s.mu.Unlock()
+		return wsa.WSAENOTSOCK
+	}
+	l := s.opts.linger
+	lingers := s.stream && l.Onoff != 0 && !s.listening && s.connErr == nil && s.pollConnectLocked() == connDone
+	if lingers && l.Linger == 0 {
+		setLingerAbort(s.fd) // RST on close
+		s.finishCloseLocked()
+		s.mu.Unlock()
+		return nil
+	}
+	if !lingers || !tcpConnected(tcpState(s.fd)) {
+		s.finishCloseLocked()
+		s.mu.Unlock()
+		return nil
+	}
+	timeout := time.Duration(l.Linger) * time.Second
+	if s.opts.nonblocking {
+		if !s.lingering {
+			s.lingering = true
+			s.lingerEnd = time.Now().Add(timeout)
+			s.shutSend = true
+			_ = unix.Shutdown(s.fd, unix.SHUT_WR)
+			// "Immediately" is a round trip: with nothing outstanding the
+			// FIN is acknowledged within it.
+			grace := s.graceLocked(timeout)
+			s.closing = true
+			s.mu.Unlock()
+			s.rd.WaitFor(time.Now().Add(grace), s.finAcked)
+			s.mu.Lock()
+			s.closing = false
+			if s.rd.IsClosed() {
+				s.mu.Unlock()
+				return nil
+			}
+		}
+		switch {
+		case finAckedFD(s.fd):
+		case time.Now().After(s.lingerEnd):
+			setLingerAbort(s.fd)
+		default:
+			s.mu.Unlock()
+			return wsa.WSAEWOULDBLOCK
+		}
+		s.finishCloseLocked()
+		s.mu.Unlock()
+		return nil
+	}
+	// Blocking: send FIN after the queued data, wait until it is all
+	// acknowledged or the time is up.
+	s.shutSend = true
+	_ = unix.Shutdown(s.fd, unix.SHUT_WR)
+	s.closing = true
+	s.mu.Unlock()
+	done := s.rd.WaitFor(time.Now().Add(timeout), s.finAcked)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closing = false
+	if s.rd.IsClosed() {
+		return nil // closed meanwhile (WSPCleanup)
+	}
+	if !done {
+		setLingerAbort(s.fd)
+	}
+	s.finishCloseLocked()
+	return nil
+}
+
+// tcpConnected reports the states of a connection that has data or a FIN
+// to send and acknowledge.
+func tcpConnected(st uint8) bool {
+	switch st {
+	case tcpEstablished, tcpFinWait1, tcpFinWait2, tcpTimeWait, tcpCloseWait, tcpLastAck, tcpClosing:
+		return true
+	}
+	return false
+}
+
+// finAcked reports whether everything sent, FIN included, is acknowledged
+// (or the connection is gone, so there is nothing to wait for).
+func (s *socket) finAcked() bool {
+	done := true
+	_ = s.sysFD(func(fd int) error {
+		done = finAckedFD(fd)
+		return nil
+	})
+	return done
+}
+
+func finAckedFD(fd int) bool {
+	switch tcpState(fd) {
+	case tcpEstablished, tcpCloseWait, tcpFinWait1, tcpClosing, tcpLastAck:
+		return false
+	}
+	return true
+}
+
+// graceLocked is how long a non-blocking lingering close waits for its FIN
+// to be acknowledged before failing WSAEWOULDBLOCK: twice the smoothed RTT
+// plus 5 ms, at least 10 ms, at most 200 ms and the linger time.
+func (s *socket) graceLocked(linger time.Duration) time.Duration {
+	d := 10 * time.Millisecond
+	if info, err := unix.GetsockoptTCPInfo(s.fd, unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
+		d = max(d, 2*time.Duration(info.Rtt)*time.Microsecond+5*time.Millisecond)
+	}
+	return min(d, 200*time.Millisecond, linger)
+}

@@ -1,0 +1,536 @@
+package wsp
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/wsa"
+)
+
+// Overlapped I/O (spec §2.6, §5.5): the provider side.
+//
+// An overlapped operation is an Op in one of the ordered queues of a
+// socket (Queues): receives (WSARecv, WSARecvFrom, WSARecvMsg, an AcceptEx
+// waiting for its first data), sends (WSASend, WSASendTo, WSASendMsg,
+// TransmitFile, TransmitPackets, DisconnectEx), AcceptEx on a listener,
+// ConnectEx. Each operation has a non-blocking try step built from the same
+// steps the blocking calls use, keeping its progress in its own state.
+//
+// Issuing an operation tries it at once when its queue is empty: if it
+// completes, the completion is delivered before the call returns nil; if it
+// would block, it is queued and the call returns WSA_IO_PENDING; any other
+// error means it did not start (no completion), except WSAEMSGSIZE from a
+// datagram receive: that one completed, truncated, and its completion is
+// delivered before the call returns WSAEMSGSIZE (the SPI rule, see
+// provider.ProcTable). Queued operations are tried again, head first, by
+// the socket's pump: a short-lived goroutine started from the readiness
+// observer when an event arrives while operations are pending (one at a
+// time per socket; events that arrive while it runs make it run again).
+// Nothing polls, no goroutine waits per operation, and an idle socket with
+// pending operations runs nothing.
+//
+// Only the head of a queue is tried, so operations complete in issue order:
+// stream data goes to pending receives in the order they were issued, sends
+// go out in order. Every completion goes through provider.CompleteOverlapped
+// (event, completion port or completion routine, as the api decides), with
+// the WSAE* code in Overlapped.OffsetHigh and the flags in Offset, as MSAFD
+// keeps them.
+//
+// Cancellation (CancelIo, closesocket, WSPCleanup) removes operations from
+// their queues and completes them with WSA_OPERATION_ABORTED, with the bytes
+// already transferred.
+//
+// Locks: OpQueue.mu (held while an operation of the queue is tried or
+// completed), then the provider's socket lock (taken by the try steps),
+// then Queues.mu, then the registry's. OpQueue.mu is never taken with the
+// socket lock held, so closesocket aborts the operations only after the
+// socket is closed (see Abort).
+
+// ErrMoved is returned by a try step that moved its operation to another
+// queue (AcceptEx waiting for its first data on the accepted connection).
+var ErrMoved = errors.New("wsp: operation moved to another queue")
+
+// OpQueue is one ordered queue of pending operations.
+type OpQueue struct {
+	mu  sync.Mutex
+	ops []*Op
+}
+
+// Queues is a socket's overlapped state: its queues and the operations it
+// completes. Init it once the socket has its handle.
+type Queues struct {
+	rd     *Readiness
+	handle wsa.Socket
+
+	once    sync.Once
+	work    atomic.Int32  // kicks not yet handled by the pump
+	pending atomic.Int32  // operations in this socket's queues
+	seq     atomic.Uint64 // readiness events seen
+
+	Recv, Send, Accept, Conn OpQueue
+
+	mu     sync.Mutex
+	owned  map[*Op]struct{} // pending operations completing on this handle
+	closed bool             // aborted by closesocket or WSPCleanup
+
+	// AcceptOp is the pending AcceptEx using this socket as its accept
+	// socket (closing the socket aborts it).
+	AcceptOp atomic.Pointer[Op]
+}
+
+// Init ties q to the socket's readiness core and handle.
+func (o *Queues) Init(rd *Readiness, handle wsa.Socket) { o.rd, o.handle = rd, handle }
+
+// Operation states.
+const (
+	opPending    int32 = iota
+	opDelivering       // completion being delivered
+	opDone
+)
+
+// Op is one overlapped (or, for the extension functions called without an
+// OVERLAPPED, one blocking) operation.
+type Op struct {
+	owner *Queues // completes on owner.handle (the listener for AcceptEx)
+	up    provider.UpcallTable
+	ov    *wsa.Overlapped // nil: a blocking call waits on done
+	cr    wsa.CompletionRoutine
+	Tid   provider.ThreadID
+	// Try attempts the operation: WSAEWOULDBLOCK to wait, ErrMoved when it
+	// moved itself, else its result (bytes, flags, error).
+	Try func() (n, flags uint32, err error)
+	// Partial returns the bytes transferred so far (for a cancellation);
+	// nil for none. Finish, if set, runs once when the operation completes
+	// (delivered or not started), with its error.
+	Partial func() uint32
+	Finish  func(err error)
+
+	q     atomic.Pointer[OpQueue] // the queue holding it; written under q.mu
+	qs    *Queues                 // the socket of q; written under q.mu
+	state atomic.Int32
+	done  chan struct{} // closed once the result is final
+
+	n, flags uint32 // the result, valid after done
+	err      error
+
+	savedInternal, savedHigh uintptr // ov's fields before register
+}
+
+// registry maps each pending OVERLAPPED to its operation, for
+// GetOverlappedResult and CancelIo (an OVERLAPPED identifies one pending
+// operation process-wide).
+var registry = struct {
+	mu sync.Mutex
+	m  map[*wsa.Overlapped]*Op
+}{m: make(map[*wsa.Overlapped]*Op)}
+
+func findOp(ov *wsa.Overlapped) *Op {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	return registry.m[ov]
+}
+
+// start installs the socket's readiness observer for its queues, once.
+func (o *Queues) start() {
+	o.once.Do(func() {
+		o.mu.Lock()
+		if o.owned == nil {
+			o.owned = make(map[*Op]struct{})
+		}
+		o.mu.Unlock()
+		o.rd.AddObserver(func(Event) {
+			o.seq.Add(1)
+			if o.pending.Load() > 0 {
+				o.kick()
+			}
+		})
+	})
+}
+
+// kick runs the pump, starting it unless it is running (then it runs
+// again). It never blocks; it may run in the notification context.
+func (o *Queues) kick() {
+	if o.work.Add(1) == 1 {
+		go o.pump()
+	}
+}
+
+// pump tries the queued operations until no kick came in meanwhile.
+func (o *Queues) pump() {
+	for {
+		n := o.work.Load()
+		for _, q := range o.queues() {
+			o.runQueue(q)
+		}
+		if o.work.CompareAndSwap(n, 0) {
+			return
+		}
+	}
+}
+
+func (o *Queues) queues() [4]*OpQueue {
+	return [4]*OpQueue{&o.Recv, &o.Send, &o.Accept, &o.Conn}
+}
+
+// runQueue tries the operations of q (one of o's queues), head first,
+// until one would block.
+func (o *Queues) runQueue(q *OpQueue) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.ops) > 0 {
+		if o.rd.IsClosed() {
+			return // closesocket aborts them
+		}
+		op := q.ops[0]
+		n, flags, err := op.Try()
+		if err == wsa.WSAEWOULDBLOCK {
+			return
+		}
+		if err != nil && err != ErrMoved && o.rd.IsClosed() {
+			return // failed because the socket closed: aborted instead
+		}
+		q.ops[0] = nil
+		q.ops = q.ops[1:]
+		o.pending.Add(-1)
+		if err == ErrMoved {
+			continue
+		}
+		op.q.Store(nil)
+		op.deliver(err, n, flags)
+	}
+}
+
+// NewOp makes an operation completing on o's handle. tid may be nil.
+func (o *Queues) NewOp(up provider.UpcallTable, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) *Op {
+	op := &Op{owner: o, up: up, ov: ov, cr: cr, done: make(chan struct{})}
+	if tid != nil {
+		op.Tid = *tid
+	}
+	return op
+}
+
+// Submit issues op on queue q of o (usually op's owner): registered, tried
+// at once if q is empty, else queued. It returns the result of an
+// immediate completion (delivered already: nil, or WSAEMSGSIZE for a
+// datagram receive truncated at once), wsa.WSA_IO_PENDING for a queued
+// operation, or the error of an operation that did not start (nothing
+// delivered). An operation without an OVERLAPPED is waited for instead:
+// its result is returned, WSA_OPERATION_ABORTED (closesocket) as WSAEINTR.
+func (o *Queues) Submit(q *OpQueue, op *Op) (uint32, uint32, error) {
+	if err := op.register(); err != nil {
+		if op.Finish != nil {
+			op.Finish(err)
+		}
+		return 0, 0, err
+	}
+	o.start()
+	seq := o.seq.Load()
+	q.mu.Lock()
+	op.q.Store(q)
+	op.qs = o
+	if len(q.ops) == 0 {
+		n, flags, err := op.Try()
+		switch err {
+		case wsa.WSAEWOULDBLOCK:
+		case ErrMoved:
+			q.mu.Unlock()
+			return op.pendingResult()
+		case nil:
+			op.q.Store(nil)
+			op.deliver(nil, n, flags)
+			q.mu.Unlock()
+			return n, flags, nil
+		case wsa.WSAEMSGSIZE:
+			if q == &o.Recv {
+				// A datagram receive truncated at once completed (the
+				// SPI's one exception to "an error did not start").
+				op.q.Store(nil)
+				op.deliver(err, n, flags)
+				q.mu.Unlock()
+				return n, flags, err
+			}
+			fallthrough
+		default:
+			op.q.Store(nil)
+			op.notStarted(err, n, flags)
+			q.mu.Unlock()
+			return n, flags, err
+		}
+	}
+	q.ops = append(q.ops, op)
+	o.pending.Add(1)
+	q.mu.Unlock()
+	if o.seq.Load() != seq || o.rd.IsClosed() {
+		o.kick() // an event came while it was tried
+	}
+	return op.pendingResult()
+}
+
+// pendingResult is Submit's answer for a queued operation.
+func (op *Op) pendingResult() (uint32, uint32, error) {
+	if op.ov != nil {
+		return 0, 0, wsa.WSA_IO_PENDING
+	}
+	<-op.done
+	if op.err == wsa.WSA_OPERATION_ABORTED {
+		return op.n, op.flags, wsa.WSAEINTR
+	}
+	return op.n, op.flags, op.err
+}
+
+// MoveTo moves op, being tried by the pump or Submit of its current queue
+// (whose lock is held), to queue q of o and returns ErrMoved for the try
+// step to return. It is tried there at once if q is empty.
+func (op *Op) MoveTo(o *Queues, q *OpQueue) error {
+	o.start()
+	seq := o.seq.Load()
+	q.mu.Lock()
+	if len(q.ops) == 0 {
+		n, flags, err := op.Try()
+		if err != wsa.WSAEWOULDBLOCK {
+			op.q.Store(nil)
+			op.deliver(err, n, flags)
+			q.mu.Unlock()
+			return ErrMoved
+		}
+	}
+	q.ops = append(q.ops, op)
+	op.q.Store(q)
+	op.qs = o
+	o.pending.Add(1)
+	q.mu.Unlock()
+	if o.seq.Load() != seq || o.rd.IsClosed() {
+		o.kick()
+	}
+	return ErrMoved
+}
+
+// register records a pending operation with its owner (and its OVERLAPPED
+// in the registry). A closed socket is WSAENOTSOCK; an OVERLAPPED in use by
+// an operation that has not begun to complete is WSAEINVAL.
+//
+// An OVERLAPPED may be reused as soon as its completion can be seen (the
+// event signalled, the packet dequeued, the completion routine running,
+// HasOverlappedIoCompleted true), as in Windows, while the operation that
+// completed is still finishing up. Its entry is therefore keyed by the
+// operation: one that is delivering or done is replaced, and its
+// unregister leaves the new one alone.
+func (op *Op) register() error {
+	o := op.owner
+	o.start()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return wsa.WSAENOTSOCK
+	}
+	if op.ov != nil {
+		registry.mu.Lock()
+		if old := registry.m[op.ov]; old != nil && old.state.Load() == opPending {
+			registry.mu.Unlock()
+			return wsa.WSAEINVAL
+		}
+		registry.m[op.ov] = op
+		registry.mu.Unlock()
+		// The operation is in progress until it completes (atomically:
+		// HasOverlappedIoCompleted reads these from other goroutines).
+		op.savedInternal = atomic.SwapUintptr(&op.ov.Internal, wsa.WSS_OPERATION_IN_PROGRESS)
+		op.savedHigh = atomic.SwapUintptr(&op.ov.InternalHigh, 0)
+	}
+	o.owned[op] = struct{}{}
+	return nil
+}
+
+// unregister removes op from its owner and the registry.
+func (op *Op) unregister() {
+	o := op.owner
+	o.mu.Lock()
+	delete(o.owned, op)
+	if op.ov != nil {
+		registry.mu.Lock()
+		if registry.m[op.ov] == op {
+			delete(registry.m, op.ov)
+		}
+		registry.mu.Unlock()
+	}
+	o.mu.Unlock()
+}
+
+// Deliver completes op at once with its result (an overlapped ioctl, which
+// completes before it returns).
+func (op *Op) Deliver(err error, n, flags uint32) { op.deliver(err, n, flags) }
+
+// deliver completes op with its result: through CompleteOverlapped for an
+// overlapped operation, to the waiting caller for a blocking one.
+func (op *Op) deliver(err error, n, flags uint32) {
+	op.state.Store(opDelivering)
+	op.n, op.flags, op.err = n, flags, err
+	if op.ov != nil {
+		code := ErrnoOf(err)
+		op.ov.OffsetHigh = uint32(code) // MSAFD's copy of the WSAE* code
+		var tid *provider.ThreadID
+		if op.cr != nil {
+			tid = &op.Tid
+		}
+		_ = provider.CompleteOverlapped(op.up, op.owner.handle, op.ov, op.cr, tid, code, n, flags)
+	}
+	op.finishUp(err)
+}
+
+// notStarted ends an operation that failed at once: nothing is delivered.
+func (op *Op) notStarted(err error, n, flags uint32) {
+	op.state.Store(opDelivering)
+	op.n, op.flags, op.err = n, flags, err
+	if op.ov != nil {
+		// Not started: the OVERLAPPED is left as the caller gave it.
+		atomic.StoreUintptr(&op.ov.InternalHigh, op.savedHigh)
+		atomic.StoreUintptr(&op.ov.Internal, op.savedInternal)
+	}
+	op.finishUp(err)
+}
+
+func (op *Op) finishUp(err error) {
+	if op.Finish != nil {
+		op.Finish(err)
+	}
+	op.state.Store(opDone)
+	close(op.done)
+	op.unregister()
+}
+
+// CancelOp completes op with WSA_OPERATION_ABORTED if it is still queued,
+// and reports whether it was.
+func CancelOp(op *Op) bool {
+	for {
+		q := op.q.Load()
+		if q == nil {
+			return false
+		}
+		q.mu.Lock()
+		if op.q.Load() != q {
+			q.mu.Unlock()
+			continue // moved meanwhile
+		}
+		i := 0
+		for i < len(q.ops) && q.ops[i] != op {
+			i++
+		}
+		if i == len(q.ops) {
+			q.mu.Unlock()
+			return false
+		}
+		q.ops = append(q.ops[:i], q.ops[i+1:]...)
+		qs := op.qs
+		qs.pending.Add(-1)
+		op.q.Store(nil)
+		op.abort()
+		q.mu.Unlock()
+		if i == 0 && len(q.ops) > 0 {
+			qs.kick() // the next one may be ready
+		}
+		return true
+	}
+}
+
+// abort delivers WSA_OPERATION_ABORTED with the bytes transferred so far.
+func (op *Op) abort() {
+	var n uint32
+	if op.Partial != nil {
+		n = op.Partial()
+	}
+	op.deliver(wsa.WSA_OPERATION_ABORTED, n, 0)
+}
+
+// Abort aborts every pending operation of the socket (closesocket,
+// WSPCleanup) with WSA_OPERATION_ABORTED: those in its queues and those
+// completing on its handle from another socket's queue. Later submissions
+// fail WSAENOTSOCK. A pending AcceptEx that was to use the socket as its
+// accept socket is aborted too. Call it without the socket lock, after the
+// socket is closed and before its handle is released.
+func (o *Queues) Abort() {
+	o.mu.Lock()
+	o.closed = true
+	owned := make([]*Op, 0, len(o.owned))
+	for op := range o.owned {
+		owned = append(owned, op)
+	}
+	o.mu.Unlock()
+	for _, q := range o.queues() {
+		q.mu.Lock()
+		ops := q.ops
+		q.ops = nil
+		for _, op := range ops {
+			o.pending.Add(-1)
+			op.q.Store(nil)
+			op.abort()
+		}
+		q.mu.Unlock()
+	}
+	for _, op := range owned {
+		CancelOp(op)
+	}
+	if op := o.AcceptOp.Load(); op != nil {
+		CancelOp(op) // an AcceptEx of another socket meant to use this one
+	}
+}
+
+// CancelIo is WSPCancelIo for the socket (provider.Canceler): CancelIo (ov
+// nil: every pending overlapped operation issued on the socket) and
+// CancelIoEx (the one of ov). Each completes with WSA_OPERATION_ABORTED
+// through its usual mechanism; nothing pending is wsa.ERROR_NOT_FOUND.
+// Operations already completing are not cancelled.
+func (o *Queues) CancelIo(ov *wsa.Overlapped) error {
+	if ov != nil {
+		op := findOp(ov)
+		if op == nil || op.owner != o || !CancelOp(op) {
+			return wsa.ERROR_NOT_FOUND
+		}
+		return nil
+	}
+	o.mu.Lock()
+	var ops []*Op
+	for op := range o.owned {
+		if op.ov != nil {
+			ops = append(ops, op)
+		}
+	}
+	o.mu.Unlock()
+	found := false
+	for _, op := range ops {
+		if CancelOp(op) {
+			found = true
+		}
+	}
+	if !found {
+		return wsa.ERROR_NOT_FOUND
+	}
+	return nil
+}
+
+// GetOverlappedResult is WSPGetOverlappedResult for an operation of a
+// provider using these queues: the bytes transferred and flags, and nil or
+// the operation's WSAE* error, read from ov (InternalHigh, Offset,
+// OffsetHigh). ov nil is WSAEFAULT.
+//
+// While the operation is pending: wait false is WSA_IO_INCOMPLETE; wait
+// true blocks until it completes (a completion being delivered at that
+// moment is waited for even with wait false), without polling.
+func GetOverlappedResult(ov *wsa.Overlapped, wait bool) (uint32, uint32, error) {
+	if ov == nil {
+		return 0, 0, wsa.WSAEFAULT
+	}
+	if op := findOp(ov); op != nil {
+		if !wait && op.state.Load() == opPending {
+			return 0, 0, wsa.WSA_IO_INCOMPLETE
+		}
+		<-op.done
+	} else if atomic.LoadUintptr(&ov.Internal) == wsa.WSS_OPERATION_IN_PROGRESS {
+		return 0, 0, wsa.WSA_IO_INCOMPLETE
+	}
+	n, flags, code := uint32(atomic.LoadUintptr(&ov.InternalHigh)), ov.Offset, ov.OffsetHigh
+	if code != 0 {
+		return n, flags, wsa.Errno(code)
+	}
+	return n, flags, nil
+}
