@@ -16,6 +16,8 @@
 // table-driven with the exact Winsock errors, over IPv4 and IPv6. A
 // provider's tests call Run with a [Harness] that makes its hosts; the
 // overlapped cases need Host.Upcalls (they skip without it).
+// [ChainHarness] runs the same suite over protocol chains: layered
+// providers stacked on a base provider, started as the api starts them.
 //
 // Imports: provider, wsa, the standard library and testing; never api or a
 // concrete provider (providers' tests import this package, not the reverse).

@@ -127,11 +127,12 @@ func other(af int32) int32 {
 	return wsa.AF_INET
 }
 
-// entry finds the catalog entry of h for (af, typ).
+// entry finds the catalog entry of h for (af, typ): a base entry, or a
+// chain entry for a host that is a protocol chain (see ChainHarness).
 func (e *env) entry(h Host, af, typ int32) wsa.ProtocolInfo {
 	e.t.Helper()
 	for _, p := range h.Protocols {
-		if p.AddressFamily == af && p.SocketType == typ && p.IsBase() {
+		if p.AddressFamily == af && p.SocketType == typ && !p.IsLayered() {
 			return p
 		}
 	}

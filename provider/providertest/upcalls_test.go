@@ -45,8 +45,15 @@ func TestUpcallsHandles(t *testing.T) {
 	if err != nil || ifs != 0x7000 {
 		t.Fatalf("WPUModifyIFSHandle: %v %v", ifs, err)
 	}
-	if _, err := u.WPUModifyIFSHandle(1003, 0x7000); err == nil {
-		t.Fatal("a handle in use was registered twice")
+	// A live handle is re-tagged (a layer claiming its base's handle).
+	if h, err := u.WPUModifyIFSHandle(1009, s2); err != nil || h != s2 {
+		t.Fatalf("re-tag: %v %v", h, err)
+	}
+	if h, _ := u.Socket(s2); h.CatalogEntryID != 1009 || h.IFS {
+		t.Fatalf("re-tagged entry %+v", h)
+	}
+	if _, err := u.WPUModifyIFSHandle(1003, 0); err == nil {
+		t.Fatal("handle 0 registered")
 	}
 	if !u.WPUFDIsSet(s2, &wsa.FdSet{Array: []wsa.Socket{s2}}) || u.WPUFDIsSet(s1, &wsa.FdSet{}) {
 		t.Fatal("WPUFDIsSet")
