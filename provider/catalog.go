@@ -22,7 +22,9 @@ type Entry struct {
 // Catalog is the transport protocol catalog: ordered entries, each with its
 // catalog id, and the WSC* operations on them. Order is enumeration order and
 // selection priority. A Catalog is safe for concurrent use; readers see a
-// consistent snapshot.
+// consistent snapshot. A Catalog bound to a [Store] (SetStore) sends every
+// WSC* change through it, which persists it (package provider/catalogfile
+// keeps a catalog in a file).
 type Catalog struct {
 	reg *Registry
 
@@ -31,6 +33,7 @@ type Catalog struct {
 	nextID  uint32
 	serial  uint64
 	changed chan struct{} // closed and replaced on every change
+	store   Store         // nil: changes stay in memory
 }
 
 // NewCatalog returns an empty catalog whose paths resolve through reg
@@ -92,6 +95,9 @@ func validInfo(p *wsa.ProtocolInfo) error {
 // id. A base entry (ChainLen 1) gets its own id as ChainEntries[0]. An empty
 // list or path, a malformed entry, or an id already installed is WSAEINVAL.
 func (c *Catalog) WSCInstallProvider(id wsa.GUID, path string, infos []wsa.ProtocolInfo) error {
+	if st := c.Store(); st != nil {
+		return st.Commit(func(t *Catalog) error { return t.WSCInstallProvider(id, path, infos) })
+	}
 	if path == "" || len(infos) == 0 {
 		return wsa.WSAEINVAL
 	}
@@ -124,6 +130,9 @@ func (c *Catalog) WSCInstallProvider(id wsa.GUID, path string, infos []wsa.Proto
 // not installed is WSAEINVAL. Chains that referenced the removed entries are
 // left in place, as in Windows; selecting one fails.
 func (c *Catalog) WSCDeinstallProvider(id wsa.GUID) error {
+	if st := c.Store(); st != nil {
+		return st.Commit(func(t *Catalog) error { return t.WSCDeinstallProvider(id) })
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := len(c.entries)
@@ -140,6 +149,9 @@ func (c *Catalog) WSCDeinstallProvider(id wsa.GUID) error {
 // catalog id and position. infos must have as many entries as are installed
 // (else WSAEINVAL).
 func (c *Catalog) WSCUpdateProvider(id wsa.GUID, path string, infos []wsa.ProtocolInfo) error {
+	if st := c.Store(); st != nil {
+		return st.Commit(func(t *Catalog) error { return t.WSCUpdateProvider(id, path, infos) })
+	}
 	if path == "" {
 		return wsa.WSAEINVAL
 	}
@@ -231,6 +243,9 @@ func (c *Catalog) ByID(id uint32) (Entry, bool) {
 // WSCWriteProviderOrder reorders the catalog: ids must name every installed
 // entry exactly once (else WSAEINVAL).
 func (c *Catalog) WSCWriteProviderOrder(ids []uint32) error {
+	if st := c.Store(); st != nil {
+		return st.Commit(func(t *Catalog) error { return t.WSCWriteProviderOrder(ids) })
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(ids) != len(c.entries) {

@@ -15,6 +15,13 @@
 // operations, and [Catalog.Select] picks the entry for WSASocket exactly as
 // Winsock does (spec §3.9).
 //
+// Layered providers sit on protocol chains (spec §3.8): [InstallLayer]
+// installs a layer entry and chain entries over chosen entries, a [Layer]
+// is a layered provider's WSPStartup (it finds its position in the chain and
+// starts the next provider), and [PassThrough] forwards every routine, so a
+// layer overrides only what it needs. The Layer documentation is the guide
+// to writing one.
+//
 // Imports: wsa and the standard library only; never api, stack, tun or gVisor.
 // Everything here is safe for concurrent use unless a doc comment says
 // otherwise.

@@ -10,7 +10,8 @@
 // Usage:
 //
 //	ws2d --tun NAME --addr CIDR [--addr CIDR]... [--kernel-addr CIDR]...
-//	     [--mtu N] [--pcap FILE] [--echo-port N]
+//	     [--mtu N] [--pcap FILE] [--echo-port N] [--catalog PATH]
+//	ws2d catalog [--file PATH] show|install|remove|order|reset ...
 //
 // The flags are:
 //
@@ -24,7 +25,22 @@
 //	--pcap FILE         write a pcap capture of the TUN link to FILE
 //	--echo-port N       TCP and UDP port of the echo service, 1..65535
 //	                    (default 7)
+//	--catalog PATH      load the protocol catalog from the catalog file
+//	                    PATH (made with the default catalog if missing)
+//	                    and follow its changes while running
 //	--help              print the usage and exit
+//
+// # The catalog command
+//
+// "ws2d catalog" manages a protocol catalog file (package
+// provider/catalogfile), the analog of Windows' Protocol_Catalog9 registry
+// key, as "netsh winsock" does: show prints it in the layout of "netsh
+// winsock show catalog" (flags decoded, chains listed); install adds a
+// layered provider the standard way (a hidden layer entry, a chain over each
+// chosen entry, the chains first in the order); remove takes a provider (a
+// layer with the chains it tops) out; order rewrites the order; reset
+// restores the default catalog. The file is --file PATH, else $WS2_CATALOG,
+// else /var/lib/ws2/catalog.json. "ws2d catalog --help" has the details.
 //
 // Example, as root (CAP_NET_ADMIN is needed to create the device):
 //

@@ -27,6 +27,7 @@ type config struct {
 	mtu         int
 	pcap        string
 	echoPort    uint16
+	catalog     string // catalog file; "" for the built-in catalog
 }
 
 // families reports whether the host has an IPv4 and an IPv6 address.
@@ -45,6 +46,7 @@ func (c *config) families() (v4, v6 bool) {
 // TestUsageListsEveryFlag keeps it in step with the flags that parseFlags
 // defines.
 const usageText = `Usage: ws2d --tun NAME --addr CIDR [--addr CIDR]... [flags]
+       ws2d catalog [--file PATH] show|install|remove|order|reset ...
 
 ws2d brings a userspace Winsock host (a gVisor TCP/IP stack behind the
 Winsock 2 API) up on a new Linux TUN device and serves echo (RFC 862) on TCP
@@ -63,7 +65,16 @@ Flags:
   --pcap FILE         write a pcap capture of the TUN link to FILE
   --echo-port N       TCP and UDP port of the echo service, 1..65535
                       (default 7)
+  --catalog PATH      load the Winsock protocol catalog from the catalog
+                      file PATH (creating it, and its directory, with the
+                      default catalog if it does not exist) instead of the
+                      built-in one, and follow the changes made to it
+                      while running ("ws2d catalog" edits it)
   --help              print this help and exit
+
+"ws2d catalog --help" describes the catalog commands: show the catalog as
+"netsh winsock show catalog" does, install and remove layered providers,
+write the order, reset to the default catalog.
 
 Example:
   ws2d --tun ws2 --addr 192.0.2.1/24 --addr 2001:db8::1/64 \
@@ -191,6 +202,7 @@ func newFlagSet(v *flagVars, stderr io.Writer) *flag.FlagSet {
 	fs.Var(rangedInt{&v.cfg.mtu, minMTU, maxMTU}, "mtu", "link MTU")
 	fs.StringVar(&v.cfg.pcap, "pcap", "", "pcap capture file")
 	fs.Var(rangedInt{&v.port, 1, 65535}, "echo-port", "echo service port")
+	fs.StringVar(&v.cfg.catalog, "catalog", "", "protocol catalog file")
 	fs.BoolVar(&v.help, "help", false, "print the usage and exit")
 	fs.BoolVar(&v.help, "h", false, "print the usage and exit")
 	return fs

@@ -39,6 +39,9 @@ func main() {
 // run is ws2d: it parses args, brings the host up, serves until a value
 // arrives on sigs, stops, and returns the exit status.
 func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
+	if len(args) > 0 && args[0] == "catalog" {
+		return runCatalog(args[1:], stdout, stderr)
+	}
 	cfg, err := parseFlags(args, stdout, stderr)
 	switch {
 	case errors.Is(err, errHelp):
@@ -91,6 +94,14 @@ func serve(cfg *config, log *slog.Logger, sigs <-chan os.Signal, ready chan<- st
 		return exitError
 	}
 
+	stopCatalog, err := useCatalogFile(cfg.catalog, host.Catalog, log)
+	if err != nil {
+		log.Error("cannot load the catalog file", "path", cfg.catalog, "err", err)
+		host.Close()
+		closePcap()
+		return exitError
+	}
+
 	var binds []netip.AddrPort
 	v4, v6 := cfg.families()
 	if v4 {
@@ -103,6 +114,7 @@ func serve(cfg *config, log *slog.Logger, sigs <-chan os.Signal, ready chan<- st
 	if err != nil {
 		log.Error("cannot start the echo service", "err", err)
 		host.Close()
+		stopCatalog()
 		closePcap()
 		return exitError
 	}
@@ -115,6 +127,9 @@ func serve(cfg *config, log *slog.Logger, sigs <-chan os.Signal, ready chan<- st
 	}
 	if cfg.pcap != "" {
 		attrs = append(attrs, "pcap", cfg.pcap)
+	}
+	if cfg.catalog != "" {
+		attrs = append(attrs, "catalog", cfg.catalog)
 	}
 	log.Info("ws2d up", attrs...)
 	if ready != nil {
@@ -136,6 +151,7 @@ func serve(cfg *config, log *slog.Logger, sigs <-chan os.Signal, ready chan<- st
 			log.Error("stopping the host", "err", err)
 			code = exitError
 		}
+		stopCatalog()
 		if c := closePcap(); c != exitOK {
 			code = c
 		}
