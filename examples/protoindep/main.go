@@ -14,6 +14,8 @@
 //	go run ./examples/protoindep -catalog host        # the host kernel's sockets
 //	go run ./examples/protoindep -catalog chain -v    # trace over netstack, the trace on stderr
 //	go run ./examples/protoindep -catalog hostchain   # trace over host
+//	go run ./examples/protoindep -catalog both        # netstack's entries, then the host's
+//	go run ./examples/protoindep -catalog hostfirst   # the same, host's first (WSCWriteProviderOrder)
 //
 // The exchange is the same over each; only the names of the entries it
 // picked differ.
@@ -28,6 +30,7 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/ws2go/ws2/api"
 	"github.com/ws2go/ws2/provider"
@@ -39,7 +42,7 @@ import (
 )
 
 func main() {
-	name := flag.String("catalog", "netstack", "the catalog: netstack, host, chain (trace over netstack) or hostchain (trace over host)")
+	name := flag.String("catalog", "netstack", "the catalog: netstack, host, chain (trace over netstack), hostchain (trace over host), both (netstack then host) or hostfirst (host then netstack)")
 	verbose := flag.Bool("v", false, "log the trace layer's records to stderr")
 	flag.Parse()
 	var traceTo io.Writer
@@ -62,10 +65,12 @@ func main() {
 }
 
 // Catalogs are the catalogs NewCatalog builds.
-var Catalogs = []string{"netstack", "host", "chain", "hostchain"}
+var Catalogs = []string{"netstack", "host", "chain", "hostchain", "both", "hostfirst"}
 
 // NewCatalog builds a catalog: netstack (on a fresh loopback stack), host,
 // or either with the trace layer over all its entries (chain, hostchain),
+// or both base providers in one catalog, netstack's entries first (both) or
+// the host's first (hostfirst),
 // its records going to traceTo (nil: discarded). The function returned
 // releases what the catalog runs on.
 func NewCatalog(name string, traceTo io.Writer) (*provider.Catalog, func(), error) {
@@ -84,6 +89,31 @@ func NewCatalog(name string, traceTo io.Writer) (*provider.Catalog, func(), erro
 		}
 	case "host", "hostchain":
 		if err := host.Install(cat, host.DefaultPath); err != nil {
+			return nil, nil, err
+		}
+	case "both", "hostfirst":
+		st, err := stack.NewLoopback()
+		if err != nil {
+			return nil, nil, err
+		}
+		done = st.Close
+		if err := netstack.Install(cat, netstack.DefaultPath, st); err == nil {
+			err = host.Install(cat, host.DefaultPath)
+		}
+		if err == nil && name == "hostfirst" {
+			// WSCWriteProviderOrder: the host's entries before netstack's.
+			var hostIDs, rest []uint32
+			for _, p := range cat.WSCEnumProtocols(nil) {
+				if strings.HasPrefix(p.ProtocolName, "ws2 Host") {
+					hostIDs = append(hostIDs, p.CatalogEntryId)
+				} else {
+					rest = append(rest, p.CatalogEntryId)
+				}
+			}
+			err = cat.WSCWriteProviderOrder(append(hostIDs, rest...))
+		}
+		if err != nil {
+			st.Close()
 			return nil, nil, err
 		}
 	default:

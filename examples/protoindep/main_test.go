@@ -59,6 +59,9 @@ var names = map[string]struct{ stream, dgram string }{
 	"host":      {"ws2 Host [TCP/IP]", "ws2 Host [UDP/IP]"},
 	"chain":     {"ws2 trace over [MSAFD Tcpip [TCP/IP]]", "ws2 trace over [MSAFD Tcpip [UDP/IP]]"},
 	"hostchain": {"ws2 trace over [ws2 Host [TCP/IP]]", "ws2 trace over [ws2 Host [UDP/IP]]"},
+	// Both base providers in one catalog: the first by attributes wins.
+	"both":      {"MSAFD Tcpip [TCP/IP]", "MSAFD Tcpip [UDP/IP]"},
+	"hostfirst": {"ws2 Host [TCP/IP]", "ws2 Host [UDP/IP]"},
 }
 
 func chainLen(name string) int {
