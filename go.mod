@@ -4,6 +4,7 @@ go 1.26.3
 
 require (
 	github.com/songgao/water v0.0.0-20200317203138-2b4b6d7c09d8
+	golang.org/x/image v0.33.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/time v0.15.0
