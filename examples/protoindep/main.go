@@ -97,7 +97,8 @@ func NewCatalog(name string, traceTo io.Writer) (*provider.Catalog, func(), erro
 			return nil, nil, err
 		}
 		done = st.Close
-		if err := netstack.Install(cat, netstack.DefaultPath, st); err == nil {
+		err = netstack.Install(cat, netstack.DefaultPath, st)
+		if err == nil {
 			err = host.Install(cat, host.DefaultPath)
 		}
 		if err == nil && name == "hostfirst" {

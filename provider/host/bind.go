@@ -47,9 +47,9 @@ func (s *socket) bindLocked(a wsp.Addr) error {
 	}
 	e := &wsp.BindEntry{Opt: wsp.BindDefault, Owner: s}
 	switch {
-	case s.opts.reuseAddr:
+	case s.opts.ReuseAddr:
 		e.Opt = wsp.BindReuse
-	case s.opts.exclusive:
+	case s.opts.Exclusive:
 		e.Opt = wsp.BindExclusive
 	}
 	addr := a.AP.Addr()
@@ -60,7 +60,7 @@ func (s *socket) bindLocked(a wsp.Addr) error {
 			e.A4 = addr
 		}
 	case addr.Is4In6():
-		if s.opts.v6only {
+		if s.opts.V6Only {
 			return wsa.WSAEADDRNOTAVAIL
 		}
 		e.V4 = true
@@ -70,7 +70,7 @@ func (s *socket) bindLocked(a wsp.Addr) error {
 	default:
 		e.V6 = true
 		if addr.IsUnspecified() {
-			e.V4 = !s.opts.v6only
+			e.V4 = !s.opts.V6Only
 		} else {
 			e.A6 = addr
 		}

@@ -54,7 +54,7 @@ func (s *socket) checkPeerLocked(a wsp.Addr) error {
 	if a.IsUnspecified() || a.Port() == 0 {
 		return wsa.WSAEADDRNOTAVAIL
 	}
-	if s.af == wsa.AF_INET6 && a.AP.Addr().Is4In6() && s.opts.v6only {
+	if s.af == wsa.AF_INET6 && a.AP.Addr().Is4In6() && s.opts.V6Only {
 		return wsa.WSAEAFNOSUPPORT
 	}
 	return nil
@@ -74,7 +74,7 @@ func (s *socket) connectStream(a wsp.Addr) error {
 		s.mu.Unlock()
 		return nil
 	}
-	nonblocking := s.opts.nonblocking
+	nonblocking := s.opts.Nonblocking
 	s.mu.Unlock()
 	if nonblocking {
 		return wsa.WSAEWOULDBLOCK
@@ -179,7 +179,7 @@ func (s *socket) connectDgram(a wsp.Addr) error {
 	if err := s.checkPeerLocked(a); err != nil {
 		return err
 	}
-	if wsp.IsLimitedBroadcast(a.Unmapped()) && !s.opts.broadcast {
+	if wsp.IsLimitedBroadcast(a.Unmapped()) && !s.opts.Broadcast {
 		return wsa.WSAEACCES
 	}
 	if err := s.implicitBindLocked(); err != nil {

@@ -95,7 +95,7 @@ func (s *socket) checkRecvStream(f uint32, overlapped bool) (nonblocking bool, e
 		return false, wsa.WSAEINVAL
 	}
 	s.mu.Lock()
-	oobInline, nonblocking := s.opts.oobInline, s.opts.nonblocking
+	oobInline, nonblocking := s.opts.OOBInline, s.opts.Nonblocking
 	st := s.pollConnectLocked()
 	shut, connErr, listening := s.shutRecv, s.connErr, s.listening
 	s.mu.Unlock()
@@ -191,7 +191,7 @@ func (s *socket) recvDgram(bufs [][]byte, f uint32, from *wsa.Sockaddr) (int, er
 		return 0, err
 	}
 	s.mu.Lock()
-	nonblocking := s.opts.nonblocking
+	nonblocking := s.opts.Nonblocking
 	s.mu.Unlock()
 	var n int
 	var src wsa.Sockaddr
@@ -254,7 +254,7 @@ func (s *socket) tryRecvDgramMsg(bufs [][]byte, peek bool, oob []byte) (int, wsa
 	for {
 		s.mu.Lock()
 		shut := s.shutRecv
-		icmp, report := s.icmpErr, s.opts.udpConnReset
+		icmp, report := s.icmpErr, s.opts.UDPConnReset
 		s.icmpErr = false
 		s.mu.Unlock()
 		if shut {
@@ -379,7 +379,7 @@ func (s *socket) sendStream(bufs [][]byte, f uint32) (int, error) {
 		return 0, err
 	}
 	s.mu.Lock()
-	nonblocking := s.opts.nonblocking
+	nonblocking := s.opts.Nonblocking
 	s.mu.Unlock()
 	total := wsp.BufLen(bufs)
 	if total == 0 {
@@ -460,7 +460,7 @@ func (s *socket) sendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (int, error
 		return 0, err
 	}
 	s.mu.Lock()
-	nonblocking := s.opts.nonblocking
+	nonblocking := s.opts.Nonblocking
 	s.mu.Unlock()
 	err = s.rd.Block(nonblocking, s.sndTimeout(), func() error {
 		return s.trySendDgram(bufs, dst, nil)
@@ -493,7 +493,7 @@ func (s *socket) prepSendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (*rawAd
 		if err == nil {
 			err = s.checkPeerLocked(a)
 		}
-		if err == nil && wsp.IsLimitedBroadcast(a.Unmapped()) && !s.opts.broadcast {
+		if err == nil && wsp.IsLimitedBroadcast(a.Unmapped()) && !s.opts.Broadcast {
 			err = wsa.WSAEACCES
 		}
 		if err != nil {

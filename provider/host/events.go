@@ -36,14 +36,7 @@ func (ss *session) WSPEventSelect(h wsa.Socket, event wsa.Handle, events int32) 
 	if err != nil {
 		return err
 	}
-	events &= wsa.FD_ALL_EVENTS
-	if events == 0 {
-		return s.selectEvents(nil)
-	}
-	if event == 0 {
-		return wsa.WSAEINVAL
-	}
-	return s.selectEvents(&wsp.Registration{Mask: events, Event: event})
+	return s.selectEvents(wsp.Registration{Mask: events, Event: event})
 }
 
 // WSPAsyncSelect is WSAAsyncSelect: as WSPEventSelect, but each recorded
@@ -55,14 +48,7 @@ func (ss *session) WSPAsyncSelect(h wsa.Socket, hwnd wsa.Handle, msg uint32, eve
 	if err != nil {
 		return err
 	}
-	events &= wsa.FD_ALL_EVENTS
-	if events == 0 {
-		return s.selectEvents(nil)
-	}
-	if hwnd == 0 {
-		return wsa.WSAEINVAL
-	}
-	return s.selectEvents(&wsp.Registration{Mask: events, Async: true, Hwnd: hwnd, Msg: msg})
+	return s.selectEvents(wsp.Registration{Mask: events, Async: true, Hwnd: hwnd, Msg: msg})
 }
 
 // WSPEnumNetworkEvents is WSAEnumNetworkEvents: it returns and clears the
@@ -80,23 +66,15 @@ func (ss *session) WSPEnumNetworkEvents(h wsa.Socket, event wsa.Handle) (wsa.Net
 	return s.rd.Events.Enum(up, event)
 }
 
-// selectEvents installs reg (nil cancels) in place of the socket's
+// selectEvents installs reg (no events cancels) in place of the socket's
 // registration, forcing non-blocking mode, and records what is already
 // true.
-func (s *socket) selectEvents(reg *wsp.Registration) error {
-	s.mu.Lock()
-	r, err := s.rd.Events.Install(&s.rd, s, reg)
-	if err == nil {
-		s.opts.nonblocking = true
-	}
-	s.mu.Unlock()
+func (s *socket) selectEvents(reg wsp.Registration) error {
+	r, err := wsp.EventSelect(reg)
 	if err != nil {
 		return err
 	}
-	if r != nil {
-		r.Update(true)
-	}
-	return nil
+	return s.rd.Events.Select(&s.mu, &s.opts, &s.rd, s, r)
 }
 
 // inheritEvents gives an accepted socket n the registration of its
@@ -104,13 +82,5 @@ func (s *socket) selectEvents(reg *wsp.Registration) error {
 // socket) and records what already holds (FD_WRITE; FD_READ if data came
 // already; never FD_CONNECT). The caller must not hold n.mu.
 func (n *socket) inheritEvents(s *socket) {
-	n.mu.Lock()
-	r := n.rd.Events.Inherit(&n.rd, n, &s.rd.Events)
-	if r != nil {
-		n.opts.nonblocking = true
-	}
-	n.mu.Unlock()
-	if r != nil {
-		r.Update(false)
-	}
+	n.rd.Events.InheritFrom(&n.mu, &n.opts, &n.rd, n, &s.rd.Events)
 }

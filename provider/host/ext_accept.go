@@ -198,10 +198,10 @@ func (ss *session) updateContext(s *socket, name int32, optval []byte) error {
 		s.mu.Unlock()
 		return wsa.WSAENOTCONN
 	}
-	opts.reuseAddr, opts.exclusive = false, false
+	opts.ReuseAddr, opts.Exclusive = false, false
 	// A registration of its own keeps it non-blocking (FIONBIO 0 must
 	// fail while one exists) if the listener's is not inherited.
-	opts.nonblocking = opts.nonblocking || s.rd.Events.Registered()
+	opts.Nonblocking = opts.Nonblocking || s.rd.Events.Registered()
 	s.opts = opts
 	s.applyOpts(s.fd, &s.opts)
 	s.hideNames.Store(false)

@@ -58,7 +58,7 @@ func (ss *session) wsaRecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, o
 		return wsa.WSAEINVAL
 	}
 	s.mu.Lock()
-	bound, shut, nonblocking := s.bound, s.shutRecv, s.opts.nonblocking
+	bound, shut, nonblocking := s.bound, s.shutRecv, s.opts.Nonblocking
 	if bound {
 		// The destination of each datagram is needed for the control
 		// data and MSG_BCAST/MSG_MCAST; the kernel reports it when asked.
@@ -222,7 +222,7 @@ func (ss *session) wsaSendMsg(h wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent 
 		n, _, err = s.ovq.Submit(&s.ovq.Send, op)
 	} else {
 		s.mu.Lock()
-		nonblocking := s.opts.nonblocking
+		nonblocking := s.opts.Nonblocking
 		s.mu.Unlock()
 		err = s.rd.Block(nonblocking, s.sndTimeout(), func() error {
 			var err error

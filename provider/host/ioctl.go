@@ -1,7 +1,6 @@
 package host
 
 import (
-	"encoding/binary"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -58,19 +57,11 @@ func (ss *session) WSPIoctl(h wsa.Socket, code uint32, in, out []byte, ov *wsa.O
 }
 
 func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
+	c := wsp.IoctlSocket{Mu: &s.mu, Opts: &s.opts, Events: &s.rd.Events, Stream: s.stream, Handle: s.handle, Extensions: s.ss.extensions}
+	if n, ok, err := c.Ioctl(code, in, out); ok {
+		return n, err
+	}
 	switch code {
-	case wsa.FIONBIO:
-		v, err := wsa.GetUint32(in)
-		if err != nil {
-			return 0, err
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if v == 0 && s.rd.Events.Registered() {
-			return 0, wsa.WSAEINVAL // WSAEventSelect/WSAAsyncSelect forces non-blocking
-		}
-		s.opts.nonblocking = v != 0
-		return 0, nil
 	case wsa.FIONREAD:
 		if len(out) < wsa.SizeofInt32 {
 			return 0, wsa.WSAEFAULT
@@ -83,17 +74,11 @@ func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
 		s.mu.Unlock()
 		return wsa.PutUint32(out, uint32(v))
 	case wsa.SIOCATMARK:
-		if !s.stream {
-			return 0, wsa.WSAEINVAL
-		}
 		s.mu.Lock()
 		urgent := !s.listening && revents(s.fd)&unix.POLLPRI != 0
 		s.mu.Unlock()
 		return wsa.PutBool(out, !urgent)
 	case wsa.SIO_KEEPALIVE_VALS:
-		if !s.stream {
-			return 0, wsa.WSAENOPROTOOPT
-		}
 		k, err := wsa.UnmarshalTCPKeepalive(in)
 		if err != nil {
 			return 0, err
@@ -115,30 +100,8 @@ func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
 		if err := setInt(s.fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolInt(k.Onoff != 0)); err != nil {
 			return 0, err
 		}
-		s.opts.keepalive = k.Onoff != 0
+		s.opts.Keepalive = k.Onoff != 0
 		return 0, nil
-	case wsa.SIO_UDP_CONNRESET:
-		if s.stream {
-			return 0, wsa.WSAEINVAL
-		}
-		v, err := wsa.GetBool(in)
-		if err != nil {
-			return 0, err
-		}
-		s.mu.Lock()
-		s.opts.udpConnReset = v
-		s.mu.Unlock()
-		return 0, nil
-	case wsa.SIO_BASE_HANDLE, wsa.SIO_BSP_HANDLE, wsa.SIO_BSP_HANDLE_SELECT, wsa.SIO_BSP_HANDLE_POLL:
-		if len(out) < 8 {
-			return 0, wsa.WSAEFAULT
-		}
-		binary.LittleEndian.PutUint64(out, uint64(s.handle))
-		return 8, nil
-	case wsa.SIO_GET_EXTENSION_FUNCTION_POINTER:
-		return wsp.ExtensionPointer(s.ss.extensions(), in, out)
-	case wsa.SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER:
-		return 0, wsa.WSAEOPNOTSUPP // no registered I/O (RIO)
 	}
 	return 0, wsa.WSAEINVAL
 }

@@ -61,7 +61,7 @@ func (ss *session) WSPAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData 
 		return wsa.INVALID_SOCKET, nil, wsa.WSAEOPNOTSUPP
 	}
 	s.mu.Lock()
-	listening, nonblocking := s.listening, s.opts.nonblocking
+	listening, nonblocking := s.listening, s.opts.Nonblocking
 	s.mu.Unlock()
 	if !listening {
 		return wsa.INVALID_SOCKET, nil, wsa.WSAEINVAL
@@ -179,7 +179,7 @@ func (s *socket) newAccepted(c accepted) (wsa.Socket, error) {
 		bound:      true,
 		conn:       connDone,
 	}
-	n.opts.reuseAddr, n.opts.exclusive = false, false
+	n.opts.ReuseAddr, n.opts.Exclusive = false, false
 	n.connectedAt = time.Now()
 	n.applyOpts(c.fd, &n.opts)
 	h, err := s.ss.register(up, n, c.fd)

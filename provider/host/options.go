@@ -32,19 +32,7 @@ func (ss *session) WSPGetSockOpt(h wsa.Socket, level, optname int32, optval []by
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch level {
-	case wsa.SOL_SOCKET:
-		return s.getSocketOptLocked(optname, optval)
-	case wsa.IPPROTO_TCP:
-		return s.getTCPOptLocked(optname, optval)
-	case wsa.IPPROTO_IP:
-		return s.getIPOptLocked(optname, optval)
-	case wsa.IPPROTO_IPV6:
-		return s.getIPv6OptLocked(optname, optval)
-	case wsa.IPPROTO_UDP:
-		return 0, wsa.WSAENOPROTOOPT
-	}
-	return 0, wsa.WSAEINVAL
+	return wsp.SockOpt(wsp.OptLevels[int32]{Socket: s.getSocketOptLocked, TCP: s.getTCPOptLocked, IP: s.getIPOptLocked, IPv6: s.getIPv6OptLocked}, level, optname, optval)
 }
 
 // WSPSetSockOpt is setsockopt. SOL_SOCKET: SO_REUSEADDR,
@@ -73,22 +61,14 @@ func (ss *session) WSPSetSockOpt(h wsa.Socket, level, optname int32, optval []by
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch level {
-	case wsa.SOL_SOCKET:
-		return s.setSocketOptLocked(optname, optval)
-	case wsa.IPPROTO_TCP:
-		return s.setTCPOptLocked(optname, optval)
-	case wsa.IPPROTO_IP:
-		return s.setIPOptLocked(optname, optval)
-	case wsa.IPPROTO_IPV6:
-		return s.setIPv6OptLocked(optname, optval)
-	case wsa.IPPROTO_UDP:
-		return wsa.WSAENOPROTOOPT
-	}
-	return wsa.WSAEINVAL
+	_, err = wsp.SockOpt(wsp.OptLevels[struct{}]{Socket: wsp.SetOpt(s.setSocketOptLocked), TCP: wsp.SetOpt(s.setTCPOptLocked), IP: wsp.SetOpt(s.setIPOptLocked), IPv6: wsp.SetOpt(s.setIPv6OptLocked)}, level, optname, optval)
+	return err
 }
 
 func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
+	if n, ok, err := s.opts.GetStored(s.stream, name, b); ok {
+		return n, err
+	}
 	switch name {
 	case wsa.SO_TYPE:
 		return wsa.PutInt32(b, s.typ)
@@ -102,32 +82,10 @@ func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
 		return wsa.PutInt32(b, int32(v))
 	case wsa.SO_ACCEPTCONN:
 		return wsa.PutBool(b, s.listening)
-	case wsa.SO_REUSEADDR:
-		return wsa.PutBool(b, s.opts.reuseAddr)
-	case wsa.SO_EXCLUSIVEADDRUSE:
-		return wsa.PutBool(b, s.opts.exclusive)
-	case wsa.SO_KEEPALIVE:
-		if !s.stream {
-			return 0, wsa.WSAENOPROTOOPT
-		}
-		return wsa.PutBool(b, s.opts.keepalive)
-	case wsa.SO_LINGER:
-		if !s.stream {
-			return 0, wsa.WSAENOPROTOOPT
-		}
-		if err := s.opts.linger.Marshal(b); err != nil {
-			return 0, err
-		}
-		return wsa.SizeofLinger, nil
-	case wsa.SO_DONTLINGER:
-		if !s.stream {
-			return 0, wsa.WSAENOPROTOOPT
-		}
-		return wsa.PutBool(b, s.opts.linger.Onoff == 0)
 	case wsa.SO_RCVBUF, wsa.SO_SNDBUF:
-		v, kopt := s.opts.rcvBuf, unix.SO_RCVBUF
+		v, kopt := s.opts.RcvBuf, unix.SO_RCVBUF
 		if name == wsa.SO_SNDBUF {
-			v, kopt = s.opts.sndBuf, unix.SO_SNDBUF
+			v, kopt = s.opts.SndBuf, unix.SO_SNDBUF
 		}
 		if v < 0 {
 			k, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, kopt)
@@ -137,14 +95,6 @@ func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
 			v = int32(k)
 		}
 		return wsa.PutInt32(b, v)
-	case wsa.SO_RCVTIMEO:
-		return wsa.PutUint32(b, s.opts.rcvTimeo)
-	case wsa.SO_SNDTIMEO:
-		return wsa.PutUint32(b, s.opts.sndTimeo)
-	case wsa.SO_BROADCAST:
-		return wsa.PutBool(b, s.opts.broadcast)
-	case wsa.SO_OOBINLINE:
-		return wsa.PutBool(b, s.opts.oobInline)
 	case wsa.SO_PROTOCOL_INFOW:
 		if len(b) < wsa.SizeofProtocolInfo {
 			return 0, wsa.WSAEFAULT
@@ -170,27 +120,10 @@ func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
 }
 
 func (s *socket) setSocketOptLocked(name int32, b []byte) error {
+	if ok, err := s.opts.SetStored(s.stream, s.bound, name, b); ok {
+		return err
+	}
 	switch name {
-	case wsa.SO_REUSEADDR, wsa.SO_EXCLUSIVEADDRUSE:
-		v, err := wsa.GetBool(b)
-		if err != nil {
-			return err
-		}
-		if s.bound {
-			return wsa.WSAEINVAL
-		}
-		if name == wsa.SO_REUSEADDR {
-			if v && s.opts.exclusive {
-				return wsa.WSAEINVAL
-			}
-			s.opts.reuseAddr = v
-		} else {
-			if v && s.opts.reuseAddr {
-				return wsa.WSAEINVAL
-			}
-			s.opts.exclusive = v
-		}
-		return nil
 	case wsa.SO_KEEPALIVE:
 		if !s.stream {
 			return wsa.WSAENOPROTOOPT
@@ -202,31 +135,7 @@ func (s *socket) setSocketOptLocked(name int32, b []byte) error {
 		if err := setInt(s.fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolInt(v)); err != nil {
 			return err
 		}
-		s.opts.keepalive = v
-		return nil
-	case wsa.SO_LINGER:
-		if !s.stream {
-			return wsa.WSAENOPROTOOPT
-		}
-		l, err := wsa.UnmarshalLinger(b)
-		if err != nil {
-			return err
-		}
-		s.opts.linger = l
-		return nil
-	case wsa.SO_DONTLINGER:
-		if !s.stream {
-			return wsa.WSAENOPROTOOPT
-		}
-		v, err := wsa.GetBool(b)
-		if err != nil {
-			return err
-		}
-		if v {
-			s.opts.linger.Onoff = 0
-		} else {
-			s.opts.linger.Onoff = 1
-		}
+		s.opts.Keepalive = v
 		return nil
 	case wsa.SO_RCVBUF, wsa.SO_SNDBUF:
 		v, err := wsa.GetInt32(b)
@@ -240,23 +149,12 @@ func (s *socket) setSocketOptLocked(name int32, b []byte) error {
 			if err := setInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, int(v)); err != nil {
 				return err
 			}
-			s.opts.rcvBuf = v
+			s.opts.RcvBuf = v
 		} else {
 			if err := setInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF, int(v)); err != nil {
 				return err
 			}
-			s.opts.sndBuf = v
-		}
-		return nil
-	case wsa.SO_RCVTIMEO, wsa.SO_SNDTIMEO:
-		v, err := wsa.GetUint32(b)
-		if err != nil {
-			return err
-		}
-		if name == wsa.SO_RCVTIMEO {
-			s.opts.rcvTimeo = v
-		} else {
-			s.opts.sndTimeo = v
+			s.opts.SndBuf = v
 		}
 		return nil
 	case wsa.SO_BROADCAST:
@@ -267,7 +165,7 @@ func (s *socket) setSocketOptLocked(name int32, b []byte) error {
 		if err := setInt(s.fd, unix.SOL_SOCKET, unix.SO_BROADCAST, boolInt(v)); err != nil {
 			return err
 		}
-		s.opts.broadcast = v
+		s.opts.Broadcast = v
 		return nil
 	case wsa.SO_OOBINLINE:
 		v, err := wsa.GetBool(b)
@@ -279,7 +177,7 @@ func (s *socket) setSocketOptLocked(name int32, b []byte) error {
 				return err
 			}
 		}
-		s.opts.oobInline = v
+		s.opts.OOBInline = v
 		return nil
 	}
 	return wsa.WSAENOPROTOOPT
@@ -291,13 +189,13 @@ func (s *socket) getTCPOptLocked(name int32, b []byte) (int32, error) {
 	}
 	switch name {
 	case wsa.TCP_NODELAY:
-		return wsa.PutBool(b, s.opts.noDelay)
+		return wsa.PutBool(b, s.opts.NoDelay)
 	case wsa.TCP_KEEPALIVE:
-		return wsa.PutUint32(b, uint32(s.opts.keepIdle/time.Second))
+		return wsa.PutUint32(b, uint32(s.opts.KeepIdle/time.Second))
 	case wsa.TCP_KEEPINTVL:
-		return wsa.PutUint32(b, uint32(s.opts.keepIntvl/time.Second))
+		return wsa.PutUint32(b, uint32(s.opts.KeepIntvl/time.Second))
 	case wsa.TCP_KEEPCNT:
-		return wsa.PutUint32(b, uint32(s.opts.keepCnt))
+		return wsa.PutUint32(b, uint32(s.opts.KeepCnt))
 	}
 	return 0, wsa.WSAENOPROTOOPT
 }
@@ -315,7 +213,7 @@ func (s *socket) setTCPOptLocked(name int32, b []byte) error {
 		if err := setInt(s.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, boolInt(v)); err != nil {
 			return err
 		}
-		s.opts.noDelay = v
+		s.opts.NoDelay = v
 		return nil
 	case wsa.TCP_KEEPALIVE, wsa.TCP_KEEPINTVL:
 		v, err := wsa.GetUint32(b)
@@ -340,7 +238,7 @@ func (s *socket) setTCPOptLocked(name int32, b []byte) error {
 				return err
 			}
 		}
-		s.opts.keepCnt = int(v)
+		s.opts.KeepCnt = int(v)
 		return nil
 	}
 	return wsa.WSAENOPROTOOPT
@@ -355,13 +253,13 @@ func (s *socket) setKeepTimesLocked(idle bool, d time.Duration) error {
 		if err := setInt(s.fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, secs); err != nil {
 			return err
 		}
-		s.opts.keepIdle = d
+		s.opts.KeepIdle = d
 		return nil
 	}
 	if err := setInt(s.fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, secs); err != nil {
 		return err
 	}
-	s.opts.keepIntvl = d
+	s.opts.KeepIntvl = d
 	return nil
 }
 
@@ -374,7 +272,7 @@ func (s *socket) getIPOptLocked(name int32, b []byte) (int32, error) {
 		}
 		return wsa.PutInt32(b, int32(v))
 	case wsa.IP_TOS:
-		return wsa.PutInt32(b, int32(max(s.opts.tos, 0)))
+		return wsa.PutInt32(b, int32(max(s.opts.TOS, 0)))
 	}
 	if s.stream {
 		return 0, wsa.WSAENOPROTOOPT
@@ -425,7 +323,7 @@ func (s *socket) setIPOptLocked(name int32, b []byte) error {
 		if err := setInt(s.fd, unix.IPPROTO_IP, unix.IP_TTL, k); err != nil {
 			return err
 		}
-		s.opts.ttl = k
+		s.opts.TTL = k
 		return nil
 	case wsa.IP_TOS:
 		v, err := wsa.GetInt32(b)
@@ -440,7 +338,7 @@ func (s *socket) setIPOptLocked(name int32, b []byte) error {
 				return err
 			}
 		}
-		s.opts.tos = int(v)
+		s.opts.TOS = int(v)
 		return nil
 	}
 	if s.stream {
@@ -511,7 +409,7 @@ func (s *socket) getIPv6OptLocked(name int32, b []byte) (int32, error) {
 	}
 	switch name {
 	case wsa.IPV6_V6ONLY:
-		return wsa.PutBool(b, s.opts.v6only)
+		return wsa.PutBool(b, s.opts.V6Only)
 	case wsa.IPV6_UNICAST_HOPS:
 		v, err := unix.GetsockoptInt(s.fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS)
 		if err != nil {
@@ -557,7 +455,7 @@ func (s *socket) setIPv6OptLocked(name int32, b []byte) error {
 		if err := setInt(s.fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, boolInt(v)); err != nil {
 			return err
 		}
-		s.opts.v6only = v
+		s.opts.V6Only = v
 		return nil
 	case wsa.IPV6_UNICAST_HOPS:
 		v, err := wsa.GetInt32(b)
@@ -570,7 +468,7 @@ func (s *socket) setIPv6OptLocked(name int32, b []byte) error {
 		if err := setInt(s.fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, int(v)); err != nil {
 			return err
 		}
-		s.opts.hops = int(v)
+		s.opts.Hops = int(v)
 		return nil
 	}
 	if s.stream {

@@ -134,7 +134,7 @@ func (s *socket) close() error {
 		s.mu.Unlock()
 		return wsa.WSAENOTSOCK
 	}
-	l := s.opts.linger
+	l := s.opts.Linger
 	lingers := s.stream && l.Onoff != 0 && !s.listening && s.connErr == nil && s.pollConnectLocked() == connDone
 	if lingers && l.Linger == 0 {
 		setLingerAbort(s.fd) // RST on close
@@ -148,7 +148,7 @@ func (s *socket) close() error {
 		return nil
 	}
 	timeout := time.Duration(l.Linger) * time.Second
-	if s.opts.nonblocking {
+	if s.opts.Nonblocking {
 		if !s.lingering {
 			s.lingering = true
 			s.lingerEnd = time.Now().Add(timeout)

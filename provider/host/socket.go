@@ -22,49 +22,6 @@ const (
 	connFailed                   // the attempt failed; connect may be called again
 )
 
-// sockOpts are the options a socket remembers: because Winsock reports
-// them as set (the kernel doubles buffer sizes, masks TOS bits), because
-// the kernel has no place for them (linger, time-outs, address sharing),
-// or because they must be carried to a new descriptor (accept,
-// TF_REUSE_SOCKET).
-type sockOpts struct {
-	nonblocking  bool
-	linger       wsa.Linger
-	rcvTimeo     uint32 // ms, 0 = none
-	sndTimeo     uint32 // ms, 0 = none
-	oobInline    bool
-	broadcast    bool
-	keepalive    bool
-	keepIdle     time.Duration
-	keepIntvl    time.Duration
-	keepCnt      int
-	noDelay      bool
-	rcvBuf       int32 // -1: not set
-	sndBuf       int32 // -1: not set
-	ttl          int   // -1: default
-	tos          int   // -1: default
-	hops         int   // -1: default
-	v6only       bool
-	reuseAddr    bool
-	exclusive    bool
-	udpConnReset bool
-}
-
-func defaultOpts(af int32) sockOpts {
-	return sockOpts{
-		keepIdle:     wsp.DefaultKeepIdle,
-		keepIntvl:    wsp.DefaultKeepIntvl,
-		keepCnt:      wsp.DefaultKeepCnt,
-		rcvBuf:       -1,
-		sndBuf:       -1,
-		ttl:          -1,
-		tos:          -1,
-		hops:         -1,
-		v6only:       af == wsa.AF_INET6, // IPV6_V6ONLY defaults to TRUE on Windows
-		udpConnReset: true,
-	}
-}
-
 // socket is the provider's state for one socket handle: the context given
 // to WPUCreateSocketHandle. Its kernel descriptor may be replaced (AcceptEx
 // attaches the accepted connection; TF_REUSE_SOCKET makes a fresh one).
@@ -103,7 +60,7 @@ type socket struct {
 
 	mu          sync.Mutex
 	pollID      uint64 // fd's registration with the poller
-	opts        sockOpts
+	opts        wsp.SockOpts
 	bound       bool           // has a local address (bind, implicit bind, accept)
 	bindK       wsp.BindKey    // its reservation in the bind table (bindE != nil)
 	bindE       *wsp.BindEntry // nil for accepted sockets
@@ -146,9 +103,9 @@ func (s *socket) sysFD(fn func(fd int) error) error {
 // setupFD applies the provider's fixed settings and the remembered options
 // to a new descriptor of this socket. Errors are ignored: the values were
 // accepted when set.
-func (s *socket) setupFD(fd int, o *sockOpts) {
+func (s *socket) setupFD(fd int, o *wsp.SockOpts) {
 	if s.af == wsa.AF_INET6 {
-		_ = setInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, boolInt(o.v6only))
+		_ = setInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, boolInt(o.V6Only))
 	}
 	if !s.stream {
 		// ICMP errors for unconnected sockets too (Windows reports a
@@ -162,38 +119,38 @@ func (s *socket) setupFD(fd int, o *sockOpts) {
 }
 
 // applyOpts writes the remembered options to fd.
-func (s *socket) applyOpts(fd int, o *sockOpts) {
-	_ = setInt(fd, unix.SOL_SOCKET, unix.SO_BROADCAST, boolInt(o.broadcast))
-	if o.ttl >= 0 {
-		_ = setInt(fd, unix.IPPROTO_IP, unix.IP_TTL, o.ttl)
+func (s *socket) applyOpts(fd int, o *wsp.SockOpts) {
+	_ = setInt(fd, unix.SOL_SOCKET, unix.SO_BROADCAST, boolInt(o.Broadcast))
+	if o.TTL >= 0 {
+		_ = setInt(fd, unix.IPPROTO_IP, unix.IP_TTL, o.TTL)
 	}
-	if o.hops >= 0 && s.af == wsa.AF_INET6 {
-		_ = setInt(fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, o.hops)
+	if o.Hops >= 0 && s.af == wsa.AF_INET6 {
+		_ = setInt(fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, o.Hops)
 	}
-	if o.tos >= 0 {
+	if o.TOS >= 0 {
 		if s.af == wsa.AF_INET {
-			_ = setInt(fd, unix.IPPROTO_IP, unix.IP_TOS, o.tos)
+			_ = setInt(fd, unix.IPPROTO_IP, unix.IP_TOS, o.TOS)
 		} else {
-			_ = setInt(fd, unix.IPPROTO_IPV6, unix.IPV6_TCLASS, o.tos)
+			_ = setInt(fd, unix.IPPROTO_IPV6, unix.IPV6_TCLASS, o.TOS)
 		}
 	}
-	if o.rcvBuf >= 0 {
-		_ = setInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, int(o.rcvBuf))
+	if o.RcvBuf >= 0 {
+		_ = setInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, int(o.RcvBuf))
 	}
-	if o.sndBuf >= 0 {
-		_ = setInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, int(o.sndBuf))
+	if o.SndBuf >= 0 {
+		_ = setInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, int(o.SndBuf))
 	}
 	if !s.stream {
 		return
 	}
-	_ = setInt(fd, unix.SOL_SOCKET, unix.SO_OOBINLINE, boolInt(o.oobInline))
-	_ = setInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolInt(o.keepalive))
-	_ = setInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, int(o.keepIdle/time.Second))
-	_ = setInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, max(int(o.keepIntvl/time.Second), 1))
-	if o.keepCnt > 0 {
-		_ = setInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPCNT, min(o.keepCnt, 127))
+	_ = setInt(fd, unix.SOL_SOCKET, unix.SO_OOBINLINE, boolInt(o.OOBInline))
+	_ = setInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolInt(o.Keepalive))
+	_ = setInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, int(o.KeepIdle/time.Second))
+	_ = setInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, max(int(o.KeepIntvl/time.Second), 1))
+	if o.KeepCnt > 0 {
+		_ = setInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPCNT, min(o.KeepCnt, 127))
 	}
-	_ = setInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, boolInt(o.noDelay))
+	_ = setInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, boolInt(o.NoDelay))
 }
 
 // WSPSocket is WSPSocket for one of the provider's catalog entries (see
@@ -217,7 +174,7 @@ func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g 
 		proto:      protocol,
 		stream:     typ == wsa.SOCK_STREAM,
 		overlapped: flags&wsa.WSA_FLAG_OVERLAPPED != 0,
-		opts:       defaultOpts(af),
+		opts:       wsp.DefaultOpts(af),
 	}
 	fd, err := newSocketFD(af, typ)
 	if err != nil {
@@ -316,7 +273,7 @@ func (s *socket) rcvTimeout() time.Duration {
 	if !s.overlapped {
 		return 0
 	}
-	return time.Duration(s.opts.rcvTimeo) * time.Millisecond
+	return time.Duration(s.opts.RcvTimeo) * time.Millisecond
 }
 
 func (s *socket) sndTimeout() time.Duration {
@@ -325,7 +282,7 @@ func (s *socket) sndTimeout() time.Duration {
 	if !s.overlapped {
 		return 0
 	}
-	return time.Duration(s.opts.sndTimeo) * time.Millisecond
+	return time.Duration(s.opts.SndTimeo) * time.Millisecond
 }
 
 // Watch, Closed, Conditions and Stream make the socket a wsp.Waitable
@@ -364,7 +321,7 @@ func (s *socket) Conditions() wsp.Conditions {
 			c.Readable = rev&(unix.POLLIN|unix.POLLHUP|unix.POLLERR|unix.POLLRDHUP) != 0 || s.shutRecv || s.connErr != nil
 			c.Writable = rev&unix.POLLOUT != 0
 			c.Closed = rev&(unix.POLLHUP|unix.POLLRDHUP|unix.POLLERR) != 0 || s.connErr != nil
-			c.OOB = rev&unix.POLLPRI != 0 && !s.opts.oobInline && !s.shutRecv && s.connErr == nil
+			c.OOB = rev&unix.POLLPRI != 0 && !s.opts.OOBInline && !s.shutRecv && s.connErr == nil
 			if c.Closed {
 				c.CloseErr = s.closeErrLocked(c.Data, rev)
 			}

@@ -39,9 +39,9 @@ func (s *socket) bindLocked(a sockAddr) error {
 	}
 	e := &bindEntry{Opt: wsp.BindDefault}
 	switch {
-	case s.opts.reuseAddr:
+	case s.opts.ReuseAddr:
 		e.Opt = wsp.BindReuse
-	case s.opts.exclusive:
+	case s.opts.Exclusive:
 		e.Opt = wsp.BindExclusive
 	}
 	addr := a.AP.Addr()
@@ -53,7 +53,7 @@ func (s *socket) bindLocked(a sockAddr) error {
 			e.A4 = addr
 		}
 	case addr.Is4In6():
-		if s.opts.v6only {
+		if s.opts.V6Only {
 			return wsa.WSAEADDRNOTAVAIL
 		}
 		e.V4 = true
@@ -64,7 +64,7 @@ func (s *socket) bindLocked(a sockAddr) error {
 	default:
 		e.V6 = true
 		if addr.IsUnspecified() {
-			e.V4 = !s.opts.v6only
+			e.V4 = !s.opts.V6Only
 		} else {
 			e.A6 = addr
 		}
@@ -82,7 +82,7 @@ func (s *socket) bindLocked(a sockAddr) error {
 	ep := s.ep
 	commit := func(port uint16) error {
 		fa.Port = port
-		ep.SocketOptions().SetReusePort(s.opts.reuseAddr)
+		ep.SocketOptions().SetReusePort(s.opts.ReuseAddr)
 		if terr := ep.Bind(fa); terr != nil {
 			if _, ok := terr.(*tcpip.ErrPortInUse); ok {
 				return wsa.WSAEADDRINUSE

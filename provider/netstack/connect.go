@@ -42,7 +42,7 @@ func (ss *session) WSPConnect(h wsa.Socket, name wsa.Sockaddr, callerData, calle
 	}
 	if s.stream {
 		err := s.connectStream(a)
-		s.updateAllEvents() // FD_CONNECT if it completed at once
+		s.rd.Events.UpdateAll() // FD_CONNECT if it completed at once
 		return err
 	}
 	if s.raw != nil {
@@ -58,7 +58,7 @@ func (s *socket) checkPeerLocked(a sockAddr) error {
 	if a.isUnspecified() || a.AP.Port() == 0 {
 		return wsa.WSAEADDRNOTAVAIL
 	}
-	if s.af == wsa.AF_INET6 && a.AP.Addr().Is4In6() && s.opts.v6only {
+	if s.af == wsa.AF_INET6 && a.AP.Addr().Is4In6() && s.opts.V6Only {
 		return wsa.WSAEAFNOSUPPORT
 	}
 	return nil
@@ -92,7 +92,7 @@ func (s *socket) connectStream(a sockAddr) error {
 		return err
 	}
 	s.soError = 0
-	s.armEventsLocked(wsa.FD_CONNECT | wsa.FD_WRITE) // for this attempt
+	s.rd.Events.Arm(wsa.FD_CONNECT | wsa.FD_WRITE) // for this attempt
 	terr := s.ep.Connect(a.full())
 	switch terr.(type) {
 	case nil:
@@ -107,18 +107,18 @@ func (s *socket) connectStream(a sockAddr) error {
 		if st := tcp.EndpointState(s.ep.State()); st == tcp.StateError || st == tcp.StateClose {
 			s.conn = connFailed
 		}
-		s.disarmEventsLocked(wsa.FD_CONNECT) // the call reports the failure
+		s.rd.Events.Disarm(wsa.FD_CONNECT) // the call reports the failure
 		s.mu.Unlock()
 		return translate(terr)
 	}
-	nonblocking := s.opts.nonblocking
+	nonblocking := s.opts.Nonblocking
 	s.mu.Unlock()
 	if nonblocking {
 		return wsa.WSAEWOULDBLOCK
 	}
 	// Blocking: wait for the outcome. SO_SNDTIMEO does not apply; the
 	// connect timer bounds the wait.
-	return s.rd.block(false, 0, func() error {
+	return s.rd.Block(false, 0, func() error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		switch s.pollConnectLocked() {
@@ -143,7 +143,7 @@ func (s *socket) startConnTimerLocked() {
 	s.connTimer = time.AfterFunc(d, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.ep != ep || s.conn != connPending || s.rd.isClosed() {
+		if s.ep != ep || s.conn != connPending || s.rd.IsClosed() {
 			return
 		}
 		if tcpConnecting(tcp.EndpointState(ep.State())) {
@@ -171,7 +171,7 @@ func (s *socket) connectDgram(a sockAddr) error {
 	if err := s.checkPeerLocked(a); err != nil {
 		return err
 	}
-	if isBroadcast(a.unmapped()) && !s.opts.broadcast {
+	if isBroadcast(a.unmapped()) && !s.opts.Broadcast {
 		return wsa.WSAEACCES
 	}
 	if err := s.implicitBindLocked(); err != nil {

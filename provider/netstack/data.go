@@ -66,7 +66,7 @@ func (ss *session) WSPRecvFrom(h wsa.Socket, bufs [][]byte, flags *uint32, from 
 	} else {
 		n, err = s.recvDgram(bufs, f, from)
 	}
-	s.reenableEvents(wsa.FD_READ | wsa.FD_OOB) // any recv, even a failing one
+	s.rd.Events.Reenable(wsa.FD_READ | wsa.FD_OOB) // any recv, even a failing one
 	return uint32(n), err
 }
 
@@ -75,7 +75,7 @@ func (s *socket) recvStream(bufs [][]byte, f uint32, from *wsa.Sockaddr) (int, e
 		return 0, wsa.WSAEINVAL
 	}
 	s.mu.Lock()
-	oobInline, nonblocking := s.opts.oobInline, s.opts.nonblocking
+	oobInline, nonblocking := s.opts.OOBInline, s.opts.Nonblocking
 	st := s.pollConnectLocked()
 	shut, connErr, listening := s.shutRecv, s.connErr, s.listening
 	s.mu.Unlock()
@@ -99,7 +99,7 @@ func (s *socket) recvStream(bufs [][]byte, f uint32, from *wsa.Sockaddr) (int, e
 		return 0, nil
 	}
 	w := &scatterWriter{bufs: bufs}
-	err := s.rd.block(nonblocking, s.rcvTimeout(), func() error {
+	err := s.rd.Block(nonblocking, s.rcvTimeout(), func() error {
 		return s.tryRecvStream(w, peek, waitall)
 	})
 	return w.n, err
@@ -155,7 +155,7 @@ func (s *socket) recvDgram(bufs [][]byte, f uint32, from *wsa.Sockaddr) (int, er
 		return 0, wsa.WSAEOPNOTSUPP
 	}
 	s.mu.Lock()
-	bound, shut, nonblocking := s.bound, s.shutRecv, s.opts.nonblocking
+	bound, shut, nonblocking := s.bound, s.shutRecv, s.opts.Nonblocking
 	s.mu.Unlock()
 	switch {
 	case !bound:
@@ -166,7 +166,7 @@ func (s *socket) recvDgram(bufs [][]byte, f uint32, from *wsa.Sockaddr) (int, er
 	peek := f&wsa.MSG_PEEK != 0
 	var w *scatterWriter
 	var src tcpip.FullAddress
-	err := s.rd.block(nonblocking, s.rcvTimeout(), func() error {
+	err := s.rd.Block(nonblocking, s.rcvTimeout(), func() error {
 		w = &scatterWriter{bufs: bufs, discard: true}
 		var err error
 		src, err = s.tryRecvDgram(w, peek)
@@ -187,7 +187,7 @@ func (s *socket) tryRecvDgram(w *scatterWriter, peek bool) (tcpip.FullAddress, e
 	for {
 		s.mu.Lock()
 		ep, shut := s.ep, s.shutRecv
-		icmp, report := s.icmpErr, s.opts.udpConnReset
+		icmp, report := s.icmpErr, s.opts.UDPConnReset
 		s.icmpErr = false
 		s.mu.Unlock()
 		if shut {
@@ -213,7 +213,7 @@ func (s *socket) tryRecvDgram(w *scatterWriter, peek bool) (tcpip.FullAddress, e
 			}
 			continue
 		case *tcpip.ErrClosedForReceive:
-			if s.rd.isClosed() {
+			if s.rd.IsClosed() {
 				return tcpip.FullAddress{}, wsa.WSAEINTR
 			}
 			return tcpip.FullAddress{}, wsa.WSAESHUTDOWN
@@ -265,7 +265,7 @@ func (ss *session) WSPSendTo(h wsa.Socket, bufs [][]byte, flags uint32, to wsa.S
 		n, err = s.sendDgram(bufs, flags, to)
 	}
 	if err == wsa.WSAEWOULDBLOCK {
-		s.reenableEvents(wsa.FD_WRITE) // FD_WRITE again once there is room
+		s.rd.Events.Reenable(wsa.FD_WRITE) // FD_WRITE again once there is room
 	}
 	return uint32(n), err
 }
@@ -275,7 +275,7 @@ func (s *socket) sendStream(bufs [][]byte, f uint32) (int, error) {
 		return 0, wsa.WSAEINVAL
 	}
 	s.mu.Lock()
-	oobInline, nonblocking := s.opts.oobInline, s.opts.nonblocking
+	oobInline, nonblocking := s.opts.OOBInline, s.opts.Nonblocking
 	st := s.pollConnectLocked()
 	shut, connErr, listening := s.shutSend, s.connErr, s.listening
 	s.mu.Unlock()
@@ -296,7 +296,7 @@ func (s *socket) sendStream(bufs [][]byte, f uint32) (int, error) {
 		return 0, nil
 	}
 	sent := 0
-	err := s.rd.block(nonblocking, s.sndTimeout(), func() error {
+	err := s.rd.Block(nonblocking, s.sndTimeout(), func() error {
 		n, err := s.trySendStream(bufs, sent)
 		sent += n
 		switch {
@@ -360,7 +360,7 @@ func (s *socket) sendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (int, error
 		if err == nil {
 			err = s.checkPeerLocked(a)
 		}
-		if err == nil && isBroadcast(a.unmapped()) && !s.opts.broadcast {
+		if err == nil && isBroadcast(a.unmapped()) && !s.opts.Broadcast {
 			err = wsa.WSAEACCES
 		}
 		if err != nil {
@@ -389,9 +389,9 @@ func (s *socket) sendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (int, error
 		s.mu.Unlock()
 		return 0, err
 	}
-	nonblocking := s.opts.nonblocking
+	nonblocking := s.opts.Nonblocking
 	s.mu.Unlock()
-	err := s.rd.block(nonblocking, s.sndTimeout(), func() error {
+	err := s.rd.Block(nonblocking, s.sndTimeout(), func() error {
 		return s.trySendDgram(bufs, dst)
 	})
 	if err != nil {
@@ -419,7 +419,7 @@ func (s *socket) trySendDgram(bufs [][]byte, dst *tcpip.FullAddress) error {
 			s.noteICMP(terr)
 			continue
 		case *tcpip.ErrClosedForSend:
-			if s.rd.isClosed() {
+			if s.rd.IsClosed() {
 				return wsa.WSAEINTR
 			}
 			return wsa.WSAESHUTDOWN

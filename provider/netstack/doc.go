@@ -26,15 +26,16 @@
 //     0-byte recv, an ICMP port unreachable is WSAECONNRESET on UDP, ...)
 //     are decided by the callers and listed there.
 //   - readiness.go is the one place where gVisor's waiter events enter: each
-//     socket registers one waiter.Entry and blocked callers park on a
-//     channel closed at the next event; socket.conditions derives readable,
-//     writable, connected, failed and closed from it, for the I/O models to
-//     build on. Nothing polls, with one exception: a lingering closesocket
-//     also re-checks with a backoff, because gVisor signals nothing when our
-//     FIN is acknowledged.
+//     socket registers one waiter.Entry that feeds its wsp.Readiness core,
+//     and blocked callers park on a channel closed at the next event;
+//     socket.conditions derives readable, writable, connected, failed and
+//     closed from it (wsp.Conditions), for the I/O models to build on.
+//     Nothing polls, with one exception: a lingering closesocket also
+//     re-checks with a backoff, because gVisor signals nothing when our FIN
+//     is acknowledged.
 //   - Every data operation is a non-blocking "try" step (tryRecvStream,
 //     trySendStream, tryRecvDgram, trySendDgram, tryAccept) run by a wait
-//     loop (readiness.block) that ends on the condition, on SO_RCVTIMEO or
+//     loop (wsp.Readiness.Block) that ends on the condition, on SO_RCVTIMEO or
 //     SO_SNDTIMEO (WSAETIMEDOUT; overlapped sockets only) or on closesocket
 //     from another goroutine (WSAEINTR), so that overlapped I/O can reuse
 //     the steps.
@@ -76,7 +77,7 @@
 // only starts a short-lived goroutine to evaluate and record, so idle
 // sockets cost no CPU (about 170 bytes per registration). Recording follows
 // spec §5.1/§5.2: conditions true at registration are recorded at once;
-// a recorded event waits for its re-enabling call (reenableEvents, hooked
+// a recorded event waits for its re-enabling call (wsp.EventState.Reenable, hooked
 // into the recv, send, accept and connect paths), FD_READ and FD_ACCEPT
 // level-triggered; FD_WRITE at connect or accept and then only after
 // WSAEWOULDBLOCK; FD_CLOSE once the data is drained, with 0, WSAECONNRESET

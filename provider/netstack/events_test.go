@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/provider/providertest"
 	"github.com/ws2go/ws2/wsa"
 )
@@ -116,11 +117,11 @@ func TestIdleRegistrations(t *testing.T) {
 		}
 	}
 
-	runs, cpu0, wall := fdWorkerRuns.Load(), cpuTime(), time.Now()
+	runs, cpu0, wall := wsp.WorkerRuns.Load(), cpuTime(), time.Now()
 	time.Sleep(time.Second)
 	busy, elapsed := cpuTime()-cpu0, time.Since(wall)
 	t.Logf("idle: %v CPU in %v", busy, elapsed)
-	if r := fdWorkerRuns.Load() - runs; r != 0 {
+	if r := wsp.WorkerRuns.Load() - runs; r != 0 {
 		t.Errorf("%d evaluations while idle", r)
 	}
 	if busy > elapsed/10 {
@@ -216,10 +217,10 @@ func TestCloseCodes(t *testing.T) {
 	if _, err := pt.WSPSend(c2, [][]byte{[]byte("last")}, 0, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitCond(t, sockOf(t, up, s2), "data", func(c conditions) bool { return c.data })
+	waitCond(t, sockOf(t, up, s2), "data", func(c conditions) bool { return c.Data })
 	must(t, pt.WSPSetSockOpt(c2, wsa.SOL_SOCKET, wsa.SO_LINGER, []byte{1, 0, 0, 0}))
 	must(t, pt.WSPCloseSocket(c2))
-	waitCond(t, sockOf(t, up, s2), "reset", func(c conditions) bool { return c.closed })
+	waitCond(t, sockOf(t, up, s2), "reset", func(c conditions) bool { return c.Closed })
 	r = waitRecord(t, pt, s2, evh, ev, wsa.FD_READ)
 	if r.NetworkEvents != wsa.FD_READ {
 		t.Fatalf("reset with data queued: %#x", r.NetworkEvents)
@@ -290,7 +291,5 @@ func TestWaitsEndOnClose(t *testing.T) {
 }
 
 func observerCount(s *socket) int {
-	s.rd.mu.Lock()
-	defer s.rd.mu.Unlock()
-	return len(s.rd.observers)
+	return s.rd.Observers()
 }

@@ -80,14 +80,6 @@ func (ss *session) extensions() map[wsa.GUID]uintptr {
 	})
 }
 
-// extensionPointer is SIO_GET_EXTENSION_FUNCTION_POINTER: in holds the
-// GUID (shorter than 16 bytes is WSAEFAULT), out receives the 8-byte
-// handle (shorter is WSAEFAULT). An unknown GUID (RIO's included: the
-// provider has no registered I/O) is WSAEINVAL.
-func (ss *session) extensionPointer(in, out []byte) (int32, error) {
-	return wsp.ExtensionPointer(ss.extensions(), in, out)
-}
-
 // extSocket resolves a handle given to an extension function, with its
 // upcall table.
 func (ss *session) extSocket(h wsa.Socket) (*socket, provider.UpcallTable, error) {
@@ -105,7 +97,7 @@ func (ss *session) extSocket(h wsa.Socket) (*socket, provider.UpcallTable, error
 // extCall runs an extension-function operation op on queue q of socket qs
 // and turns submit's answer into the function's: nil (completed at once,
 // or a blocking call that completed), WSA_IO_PENDING, or the error.
-func extCall(qs *socket, q *opQueue, op *ovOp) (uint32, error) {
-	n, _, err := qs.submit(q, op)
+func extCall(qs *socket, q *wsp.OpQueue, op *wsp.Op) (uint32, error) {
+	n, _, err := qs.ovq.Submit(q, op)
 	return n, err
 }

@@ -65,23 +65,23 @@ func (ss *session) acceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remo
 	if err := wsp.CheckAcceptExLengths(buf, rxLen, localLen, remoteLen, l.info.MaxSockAddr); err != nil {
 		return err
 	}
-	op := l.newOp(up, ov, nil, nil)
-	if !a.ovq.acceptOp.CompareAndSwap(nil, op) {
+	op := l.ovq.NewOp(up, ov, nil, nil)
+	if !a.ovq.AcceptOp.CompareAndSwap(nil, op) {
 		return wsa.WSAEINVAL
 	}
 	st := &acceptExOp{op: op, l: l, a: a, buf: buf, rxLen: rxLen, localLen: localLen, remoteLen: remoteLen}
-	op.try = st.try
-	op.partial = func() uint32 {
+	op.Try = st.try
+	op.Partial = func() uint32 {
 		if st.w == nil {
 			return 0
 		}
 		return uint32(st.w.n)
 	}
-	op.finish = func(error) {
-		a.ovq.acceptOp.CompareAndSwap(op, nil)
-		l.reenableEvents(wsa.FD_ACCEPT)
+	op.Finish = func(error) {
+		a.ovq.AcceptOp.CompareAndSwap(op, nil)
+		l.rd.Events.Reenable(wsa.FD_ACCEPT)
 	}
-	n, err := extCall(l, &l.ovq.accept, op)
+	n, err := extCall(l, &l.ovq.Accept, op)
 	if err == nil && received != nil {
 		*received = n
 	}
@@ -90,7 +90,7 @@ func (ss *session) acceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remo
 
 // acceptExOp is the state of one AcceptEx.
 type acceptExOp struct {
-	op                         *ovOp
+	op                         *wsp.Op
 	l, a                       *socket
 	buf                        []byte
 	rxLen, localLen, remoteLen uint32
@@ -121,7 +121,7 @@ func (st *acceptExOp) try() (uint32, uint32, error) {
 			return 0, 0, nil
 		}
 		st.w = &scatterWriter{bufs: [][]byte{st.buf[:st.rxLen]}}
-		return 0, 0, st.op.moveTo(st.a, &st.a.ovq.recv)
+		return 0, 0, st.op.MoveTo(&st.a.ovq, &st.a.ovq.Recv)
 	}
 	err := st.a.tryRecvStream(st.w, false, false)
 	if err != nil {
@@ -167,7 +167,7 @@ func (l *socket) takeConn() (accepted, error) {
 // place of its unused endpoint, with its own options.
 func (a *socket) attachAccepted(c accepted) error {
 	a.mu.Lock()
-	if a.rd.isClosed() {
+	if a.rd.IsClosed() {
 		a.mu.Unlock()
 		return wsa.WSA_OPERATION_ABORTED
 	}
@@ -182,7 +182,7 @@ func (a *socket) attachAccepted(c accepted) error {
 	a.conn = connDone
 	a.connectedAt = time.Now()
 	a.applyOpts(c.ep, &a.opts)
-	a.ovq.hideNames.Store(true)
+	a.hideNames.Store(true)
 	a.mu.Unlock()
 	old.Close()
 	a.rd.attach(c.wq)
@@ -240,13 +240,13 @@ func (ss *session) updateContext(s *socket, name int32, optval []byte) error {
 		s.mu.Unlock()
 		return wsa.WSAENOTCONN
 	}
-	opts.reuseAddr, opts.exclusive = false, false
+	opts.ReuseAddr, opts.Exclusive = false, false
 	// A registration of its own keeps it non-blocking (FIONBIO 0 must
 	// fail while one exists) if the listener's is not inherited.
-	opts.nonblocking = opts.nonblocking || s.hasEventSelect()
+	opts.Nonblocking = opts.Nonblocking || s.rd.Events.Registered()
 	s.opts = opts
 	s.applyOpts(s.ep, &s.opts)
-	s.ovq.hideNames.Store(false)
+	s.hideNames.Store(false)
 	s.mu.Unlock()
 	s.inheritEvents(l)
 	return nil
@@ -255,4 +255,4 @@ func (ss *session) updateContext(s *socket, name int32, optval []byte) error {
 // namesHidden reports whether getsockname and getpeername must answer as
 // for an unbound, unconnected socket (an AcceptEx socket before
 // SO_UPDATE_ACCEPT_CONTEXT).
-func (s *socket) namesHidden() bool { return s.ovq.hideNames.Load() }
+func (s *socket) namesHidden() bool { return s.hideNames.Load() }

@@ -37,10 +37,10 @@ func (ss *session) connectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, se
 	if err := s.startConnect(a); err != nil {
 		return err
 	}
-	s.updateAllEvents() // FD_CONNECT, if registered, for this attempt
-	op := s.newOp(up, ov, nil, nil)
+	s.rd.Events.UpdateAll() // FD_CONNECT, if registered, for this attempt
+	op := s.ovq.NewOp(up, ov, nil, nil)
 	bufs, total, done := [][]byte{sendBuf}, len(sendBuf), 0
-	op.try = func() (uint32, uint32, error) {
+	op.Try = func() (uint32, uint32, error) {
 		s.mu.Lock()
 		st := s.pollConnectLocked()
 		code := s.soError
@@ -59,8 +59,8 @@ func (ss *session) connectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, se
 		}
 		return uint32(done), 0, nil
 	}
-	op.partial = func() uint32 { return uint32(done) }
-	n, err := extCall(s, &s.ovq.conn, op)
+	op.Partial = func() uint32 { return uint32(done) }
+	n, err := extCall(s, &s.ovq.Conn, op)
 	if err == nil && sent != nil {
 		*sent = n
 	}
@@ -89,7 +89,7 @@ func (s *socket) startConnect(a sockAddr) error {
 		return err
 	}
 	s.soError = 0
-	s.armEventsLocked(wsa.FD_CONNECT | wsa.FD_WRITE)
+	s.rd.Events.Arm(wsa.FD_CONNECT | wsa.FD_WRITE)
 	terr := s.ep.Connect(a.full())
 	switch terr.(type) {
 	case nil:
@@ -136,10 +136,10 @@ func (ss *session) disconnectEx(h wsa.Socket, ov *wsa.Overlapped, flags, reserve
 	if !connected {
 		return wsa.WSAENOTCONN
 	}
-	op := s.newOp(up, ov, nil, nil)
+	op := s.ovq.NewOp(up, ov, nil, nil)
 	d := &disconnector{s: s, reuse: flags&wsa.TF_REUSE_SOCKET != 0}
-	op.try = func() (uint32, uint32, error) { return 0, 0, d.try() }
-	_, err = extCall(s, &s.ovq.send, op)
+	op.Try = func() (uint32, uint32, error) { return 0, 0, d.try() }
+	_, err = extCall(s, &s.ovq.Send, op)
 	return err
 }
 
@@ -192,7 +192,7 @@ func (s *socket) resetForReuse() error {
 		return err
 	}
 	s.mu.Lock()
-	if s.rd.isClosed() {
+	if s.rd.IsClosed() {
 		s.mu.Unlock()
 		ep.Close()
 		return wsa.WSA_OPERATION_ABORTED
@@ -211,7 +211,7 @@ func (s *socket) resetForReuse() error {
 	s.shutRecv, s.shutSend = false, false
 	s.udpPeer, s.icmpErr = false, false
 	s.rstOnData.Store(false)
-	s.ovq.hideNames.Store(false)
+	s.hideNames.Store(false)
 	s.mu.Unlock()
 	old.Close()
 	s.rd.attach(wq)

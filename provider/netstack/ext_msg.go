@@ -52,7 +52,7 @@ func (ss *session) wsaRecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, o
 		return wsa.WSAEINVAL
 	}
 	s.mu.Lock()
-	bound, shut, nonblocking := s.bound, s.shutRecv, s.opts.nonblocking
+	bound, shut, nonblocking := s.bound, s.shutRecv, s.opts.Nonblocking
 	if bound {
 		// The destination of each datagram is needed for the control
 		// data and MSG_BCAST/MSG_MCAST; gVisor reports it when asked.
@@ -69,7 +69,7 @@ func (ss *session) wsaRecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, o
 	case shut:
 		return wsa.WSAESHUTDOWN
 	}
-	defer s.reenableEvents(wsa.FD_READ | wsa.FD_OOB)
+	defer s.rd.Events.Reenable(wsa.FD_READ | wsa.FD_OOB)
 	peek := f&wsa.MSG_PEEK != 0
 	control := msg.Control
 	try := func() (uint32, uint32, error) {
@@ -91,18 +91,18 @@ func (ss *session) wsaRecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, o
 	}
 	var n uint32
 	if ov != nil && s.overlapped {
-		op := s.newOp(up, ov, cr, nil)
+		op := s.ovq.NewOp(up, ov, cr, nil)
 		if cr != nil {
 			tid, terr := up.WPUOpenCurrentThread()
 			if terr != nil {
 				return terr
 			}
-			op.tid = tid
+			op.Tid = tid
 		}
-		op.try = try
-		n, _, err = s.submit(&s.ovq.recv, op)
+		op.Try = try
+		n, _, err = s.ovq.Submit(&s.ovq.Recv, op)
 	} else {
-		err = s.rd.block(nonblocking, s.rcvTimeout(), func() error {
+		err = s.rd.Block(nonblocking, s.rcvTimeout(), func() error {
 			var err error
 			n, _, err = try()
 			return err
@@ -126,17 +126,17 @@ func (s *socket) controlData(cm tcpip.ReceivableControlMessages, buf []byte, fla
 		dst, nic = cm.PacketInfo.DestinationAddr, uint32(cm.PacketInfo.NIC)
 		a4 := dst.As4()
 		switch {
-		case s.ovq.pktinfo4.Load():
+		case s.pktinfo4.Load():
 			p := wsa.InPktinfo{Addr: a4, Ifindex: nic}
 			ctl = wsa.CmsgAppend(ctl, wsa.IPPROTO_IP, wsa.IP_PKTINFO, p.Marshal())
-		case s.af == wsa.AF_INET6 && s.ovq.pktinfo6.Load():
+		case s.af == wsa.AF_INET6 && s.pktinfo6.Load():
 			p := wsa.In6Pktinfo{Addr: netip.AddrFrom4(a4).As16(), Ifindex: nic}
 			p.Addr[10], p.Addr[11] = 0xff, 0xff
 			ctl = wsa.CmsgAppend(ctl, wsa.IPPROTO_IPV6, wsa.IPV6_PKTINFO, p.Marshal())
 		}
 	case cm.HasIPv6PacketInfo:
 		dst, nic = cm.IPv6PacketInfo.Addr, uint32(cm.IPv6PacketInfo.NIC)
-		if s.ovq.pktinfo6.Load() {
+		if s.pktinfo6.Load() {
 			p := wsa.In6Pktinfo{Addr: dst.As16(), Ifindex: nic}
 			ctl = wsa.CmsgAppend(ctl, wsa.IPPROTO_IPV6, wsa.IPV6_PKTINFO, p.Marshal())
 		}
@@ -179,7 +179,7 @@ func (s *socket) tryRecvDgramResult(w *scatterWriter, peek bool) (tcpip.ReadResu
 	for {
 		s.mu.Lock()
 		ep, shut := s.ep, s.shutRecv
-		icmp, report := s.icmpErr, s.opts.udpConnReset
+		icmp, report := s.icmpErr, s.opts.UDPConnReset
 		s.icmpErr = false
 		s.mu.Unlock()
 		if shut {
@@ -203,7 +203,7 @@ func (s *socket) tryRecvDgramResult(w *scatterWriter, peek bool) (tcpip.ReadResu
 			}
 			continue
 		case *tcpip.ErrClosedForReceive:
-			if s.rd.isClosed() {
+			if s.rd.IsClosed() {
 				return res, wsa.WSAEINTR
 			}
 			return res, wsa.WSAESHUTDOWN
@@ -257,21 +257,21 @@ func (ss *session) wsaSendMsg(h wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent 
 	}
 	var n uint32
 	if ov != nil && s.overlapped {
-		op := s.newOp(up, ov, cr, nil)
+		op := s.ovq.NewOp(up, ov, cr, nil)
 		if cr != nil {
 			tid, terr := up.WPUOpenCurrentThread()
 			if terr != nil {
 				return terr
 			}
-			op.tid = tid
+			op.Tid = tid
 		}
-		op.try = try
-		n, _, err = s.submit(&s.ovq.send, op)
+		op.Try = try
+		n, _, err = s.ovq.Submit(&s.ovq.Send, op)
 	} else {
 		s.mu.Lock()
-		nonblocking := s.opts.nonblocking
+		nonblocking := s.opts.Nonblocking
 		s.mu.Unlock()
-		err = s.rd.block(nonblocking, s.sndTimeout(), func() error {
+		err = s.rd.Block(nonblocking, s.sndTimeout(), func() error {
 			var err error
 			n, _, err = try()
 			return err
@@ -360,7 +360,7 @@ func (s *socket) trySendDgramOpts(bufs [][]byte, opts tcpip.WriteOptions) error 
 			s.noteICMP(terr)
 			continue
 		case *tcpip.ErrClosedForSend:
-			if s.rd.isClosed() {
+			if s.rd.IsClosed() {
 				return wsa.WSAEINTR
 			}
 			return wsa.WSAESHUTDOWN
@@ -379,9 +379,9 @@ func (s *socket) setPktinfoLocked(v6 bool, b []byte) error {
 		return err
 	}
 	if v6 {
-		s.ovq.pktinfo6.Store(v)
+		s.pktinfo6.Store(v)
 	} else {
-		s.ovq.pktinfo4.Store(v)
+		s.pktinfo4.Store(v)
 	}
 	return nil
 }
@@ -389,7 +389,7 @@ func (s *socket) setPktinfoLocked(v6 bool, b []byte) error {
 // getPktinfoLocked is getsockopt(IP_PKTINFO or IPV6_PKTINFO).
 func (s *socket) getPktinfoLocked(v6 bool, b []byte) (int32, error) {
 	if v6 {
-		return wsa.PutBool(b, s.ovq.pktinfo6.Load())
+		return wsa.PutBool(b, s.pktinfo6.Load())
 	}
-	return wsa.PutBool(b, s.ovq.pktinfo4.Load())
+	return wsa.PutBool(b, s.pktinfo4.Load())
 }

@@ -62,13 +62,13 @@ func (ss *session) transmitFile(h wsa.Socket, file *os.File, bytesToWrite, bytes
 	if flags&wsa.TF_DISCONNECT != 0 {
 		t.Disconnect = newTransmitDisconnector(s, flags).try
 	}
-	op := s.newOp(up, ov, nil, nil)
-	op.try = t.Try
-	op.partial = t.Sent
+	op := s.ovq.NewOp(up, ov, nil, nil)
+	op.Try = t.Try
+	op.Partial = t.Sent
 	if file != nil && ov == nil {
-		op.finish = func(error) { _, _ = file.Seek(start+t.FileSent(), io.SeekStart) }
+		op.Finish = func(error) { _, _ = file.Seek(start+t.FileSent(), io.SeekStart) }
 	}
-	_, err = extCall(s, &s.ovq.send, op)
+	_, err = extCall(s, &s.ovq.Send, op)
 	return err
 }
 
@@ -91,7 +91,7 @@ func (ss *session) transmitPackets(h wsa.Socket, elements []wsa.TransmitPacketsE
 	if err != nil {
 		return err
 	}
-	op := s.newOp(up, ov, nil, nil)
+	op := s.ovq.NewOp(up, ov, nil, nil)
 	if s.stream {
 		if err := s.checkSendStream(0); err != nil {
 			return err
@@ -100,8 +100,8 @@ func (ss *session) transmitPackets(h wsa.Socket, elements []wsa.TransmitPacketsE
 		if flags&wsa.TF_DISCONNECT != 0 {
 			t.Disconnect = newTransmitDisconnector(s, flags).try
 		}
-		op.try = t.Try
-		op.partial = t.Sent
+		op.Try = t.Try
+		op.Partial = t.Sent
 	} else {
 		if flags&wsa.TF_DISCONNECT != 0 {
 			return wsa.WSAEINVAL
@@ -118,9 +118,9 @@ func (ss *session) transmitPackets(h wsa.Socket, elements []wsa.TransmitPacketsE
 		d := wsp.NewDgramTransmitter(segs, wsp.MaxUDP(s.af == wsa.AF_INET), func(bufs [][]byte) error {
 			return s.trySendDgram(bufs, nil)
 		})
-		op.try = d.Try
-		op.partial = d.Sent
+		op.Try = d.Try
+		op.Partial = d.Sent
 	}
-	_, err = extCall(s, &s.ovq.send, op)
+	_, err = extCall(s, &s.ovq.Send, op)
 	return err
 }

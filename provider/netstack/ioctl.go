@@ -1,19 +1,18 @@
 package netstack
 
 import (
-	"encoding/binary"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
 // WSPIoctl is ioctlsocket/WSAIoctl. It returns the bytes written to out.
 // With an OVERLAPPED on an overlapped socket every code completes at once
-// and its completion is delivered before the call returns (see
-// overlappedIoctl).
+// and its completion is delivered before the call returns.
 //
 //   - FIONBIO (u_long in): non-zero makes the socket non-blocking.
 //   - FIONREAD (u_long out): a stream's bytes readable now; for a datagram
@@ -44,26 +43,23 @@ func (ss *session) WSPIoctl(h wsa.Socket, code uint32, in, out []byte, ov *wsa.O
 		if err != nil {
 			return 0, err
 		}
-		return s.overlappedIoctl(up, code, in, out, ov, cr, tid)
+		n, err := s.ioctl(code, in, out)
+		if err != nil {
+			return 0, err
+		}
+		s.ovq.NewOp(up, ov, cr, tid).Deliver(nil, uint32(n), 0)
+		return uint32(n), nil
 	}
 	n, err := s.ioctl(code, in, out)
 	return uint32(n), err
 }
 
 func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
+	c := wsp.IoctlSocket{Mu: &s.mu, Opts: &s.opts, Events: &s.rd.Events, Stream: s.stream, Handle: s.handle, Extensions: s.ss.extensions}
+	if n, ok, err := c.Ioctl(code, in, out); ok {
+		return n, err
+	}
 	switch code {
-	case wsa.FIONBIO:
-		v, err := wsa.GetUint32(in)
-		if err != nil {
-			return 0, err
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if v == 0 && s.hasEventSelect() {
-			return 0, wsa.WSAEINVAL // WSAEventSelect/WSAAsyncSelect forces non-blocking
-		}
-		s.opts.nonblocking = v != 0
-		return 0, nil
 	case wsa.FIONREAD:
 		if len(out) < wsa.SizeofInt32 {
 			return 0, wsa.WSAEFAULT
@@ -79,14 +75,8 @@ func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
 		}
 		return wsa.PutUint32(out, uint32(v))
 	case wsa.SIOCATMARK:
-		if !s.stream {
-			return 0, wsa.WSAEINVAL
-		}
 		return wsa.PutBool(out, true)
 	case wsa.SIO_KEEPALIVE_VALS:
-		if !s.stream {
-			return 0, wsa.WSAENOPROTOOPT
-		}
 		k, err := wsa.UnmarshalTCPKeepalive(in)
 		if err != nil {
 			return 0, err
@@ -105,31 +95,9 @@ func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
 				}
 			}
 		}
-		s.opts.keepalive = k.Onoff != 0
-		s.ep.SocketOptions().SetKeepAlive(s.opts.keepalive)
+		s.opts.Keepalive = k.Onoff != 0
+		s.ep.SocketOptions().SetKeepAlive(s.opts.Keepalive)
 		return 0, nil
-	case wsa.SIO_UDP_CONNRESET:
-		if s.stream {
-			return 0, wsa.WSAEINVAL
-		}
-		v, err := wsa.GetBool(in)
-		if err != nil {
-			return 0, err
-		}
-		s.mu.Lock()
-		s.opts.udpConnReset = v
-		s.mu.Unlock()
-		return 0, nil
-	case wsa.SIO_BASE_HANDLE, wsa.SIO_BSP_HANDLE, wsa.SIO_BSP_HANDLE_SELECT, wsa.SIO_BSP_HANDLE_POLL:
-		if len(out) < 8 {
-			return 0, wsa.WSAEFAULT
-		}
-		binary.LittleEndian.PutUint64(out, uint64(s.handle))
-		return 8, nil
-	case wsa.SIO_GET_EXTENSION_FUNCTION_POINTER:
-		return s.ss.extensionPointer(in, out)
-	case wsa.SIO_GET_MULTIPLE_EXTENSION_FUNCTION_POINTER:
-		return 0, wsa.WSAEOPNOTSUPP // no registered I/O (RIO)
 	}
 	return 0, wsa.WSAEINVAL
 }

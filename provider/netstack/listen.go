@@ -60,7 +60,7 @@ func (ss *session) WSPAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData 
 		return wsa.INVALID_SOCKET, nil, wsa.WSAEOPNOTSUPP
 	}
 	s.mu.Lock()
-	listening, nonblocking := s.listening, s.opts.nonblocking
+	listening, nonblocking := s.listening, s.opts.Nonblocking
 	s.mu.Unlock()
 	if !listening {
 		return wsa.INVALID_SOCKET, nil, wsa.WSAEINVAL
@@ -69,13 +69,13 @@ func (ss *session) WSPAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData 
 		ns   wsa.Socket
 		peer wsa.Sockaddr
 	)
-	err = s.rd.block(nonblocking, 0, func() error {
+	err = s.rd.Block(nonblocking, 0, func() error {
 		var err error
 		ns, peer, err = s.tryAccept(cond, callbackData)
 		return err
 	})
 	if err != wsa.WSATRY_AGAIN {
-		s.reenableEvents(wsa.FD_ACCEPT) // not when the condition deferred
+		s.rd.Events.Reenable(wsa.FD_ACCEPT) // not when the condition deferred
 	}
 	if err != nil {
 		return wsa.INVALID_SOCKET, nil, err
@@ -134,7 +134,7 @@ func (s *socket) tryAccept(cond wsa.ConditionProc, callbackData uintptr) (wsa.So
 func (s *socket) requeue(c accepted) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rd.isClosed() {
+	if s.rd.IsClosed() {
 		abortEndpoint(c.ep)
 		return
 	}
@@ -166,7 +166,7 @@ func (s *socket) newAccepted(c accepted) (wsa.Socket, error) {
 		bound:      true,
 		conn:       connDone,
 	}
-	n.opts.reuseAddr, n.opts.exclusive = false, false
+	n.opts.ReuseAddr, n.opts.Exclusive = false, false
 	n.bindAddr, _ = c.ep.GetLocalAddress()
 	n.connectedAt = time.Now()
 	n.applyOpts(c.ep, &n.opts)

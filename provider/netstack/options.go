@@ -7,6 +7,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -39,19 +40,7 @@ func (ss *session) WSPGetSockOpt(h wsa.Socket, level, optname int32, optval []by
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch level {
-	case wsa.SOL_SOCKET:
-		return s.getSocketOptLocked(optname, optval)
-	case wsa.IPPROTO_TCP:
-		return s.getTCPOptLocked(optname, optval)
-	case wsa.IPPROTO_IP:
-		return s.getIPOptLocked(optname, optval)
-	case wsa.IPPROTO_IPV6:
-		return s.getIPv6OptLocked(optname, optval)
-	case wsa.IPPROTO_UDP:
-		return 0, wsa.WSAENOPROTOOPT
-	}
-	return 0, wsa.WSAEINVAL
+	return wsp.SockOpt(wsp.OptLevels[int32]{Socket: s.getSocketOptLocked, TCP: s.getTCPOptLocked, IP: s.getIPOptLocked, IPv6: s.getIPv6OptLocked}, level, optname, optval)
 }
 
 // WSPSetSockOpt is setsockopt, for the options WSPGetSockOpt lists (the
@@ -72,22 +61,14 @@ func (ss *session) WSPSetSockOpt(h wsa.Socket, level, optname int32, optval []by
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch level {
-	case wsa.SOL_SOCKET:
-		return s.setSocketOptLocked(optname, optval)
-	case wsa.IPPROTO_TCP:
-		return s.setTCPOptLocked(optname, optval)
-	case wsa.IPPROTO_IP:
-		return s.setIPOptLocked(optname, optval)
-	case wsa.IPPROTO_IPV6:
-		return s.setIPv6OptLocked(optname, optval)
-	case wsa.IPPROTO_UDP:
-		return wsa.WSAENOPROTOOPT
-	}
-	return wsa.WSAEINVAL
+	_, err = wsp.SockOpt(wsp.OptLevels[struct{}]{Socket: wsp.SetOpt(s.setSocketOptLocked), TCP: wsp.SetOpt(s.setTCPOptLocked), IP: wsp.SetOpt(s.setIPOptLocked), IPv6: wsp.SetOpt(s.setIPv6OptLocked)}, level, optname, optval)
+	return err
 }
 
 func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
+	if n, ok, err := s.opts.GetStored(s.stream, name, b); ok {
+		return n, err
+	}
 	switch name {
 	case wsa.SO_TYPE:
 		return wsa.PutInt32(b, s.typ)
@@ -101,48 +82,18 @@ func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
 		return wsa.PutInt32(b, int32(v))
 	case wsa.SO_ACCEPTCONN:
 		return wsa.PutBool(b, s.listening)
-	case wsa.SO_REUSEADDR:
-		return wsa.PutBool(b, s.opts.reuseAddr)
-	case wsa.SO_EXCLUSIVEADDRUSE:
-		return wsa.PutBool(b, s.opts.exclusive)
-	case wsa.SO_KEEPALIVE:
-		if !s.stream {
-			return 0, wsa.WSAENOPROTOOPT
-		}
-		return wsa.PutBool(b, s.opts.keepalive)
-	case wsa.SO_LINGER:
-		if !s.stream {
-			return 0, wsa.WSAENOPROTOOPT
-		}
-		if err := s.opts.linger.Marshal(b); err != nil {
-			return 0, err
-		}
-		return wsa.SizeofLinger, nil
-	case wsa.SO_DONTLINGER:
-		if !s.stream {
-			return 0, wsa.WSAENOPROTOOPT
-		}
-		return wsa.PutBool(b, s.opts.linger.Onoff == 0)
 	case wsa.SO_RCVBUF:
-		v := s.opts.rcvBuf
+		v := s.opts.RcvBuf
 		if v < 0 {
 			v = int32(min(s.ep.SocketOptions().GetReceiveBufferSize(), 1<<31-1))
 		}
 		return wsa.PutInt32(b, v)
 	case wsa.SO_SNDBUF:
-		v := s.opts.sndBuf
+		v := s.opts.SndBuf
 		if v < 0 {
 			v = int32(min(s.ep.SocketOptions().GetSendBufferSize(), 1<<31-1))
 		}
 		return wsa.PutInt32(b, v)
-	case wsa.SO_RCVTIMEO:
-		return wsa.PutUint32(b, s.opts.rcvTimeo)
-	case wsa.SO_SNDTIMEO:
-		return wsa.PutUint32(b, s.opts.sndTimeo)
-	case wsa.SO_BROADCAST:
-		return wsa.PutBool(b, s.opts.broadcast)
-	case wsa.SO_OOBINLINE:
-		return wsa.PutBool(b, s.opts.oobInline)
 	case wsa.SO_PROTOCOL_INFOW:
 		if len(b) < wsa.SizeofProtocolInfo {
 			return 0, wsa.WSAEFAULT
@@ -175,27 +126,10 @@ func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
 }
 
 func (s *socket) setSocketOptLocked(name int32, b []byte) error {
+	if ok, err := s.opts.SetStored(s.stream, s.bound, name, b); ok {
+		return err
+	}
 	switch name {
-	case wsa.SO_REUSEADDR, wsa.SO_EXCLUSIVEADDRUSE:
-		v, err := wsa.GetBool(b)
-		if err != nil {
-			return err
-		}
-		if s.bound {
-			return wsa.WSAEINVAL
-		}
-		if name == wsa.SO_REUSEADDR {
-			if v && s.opts.exclusive {
-				return wsa.WSAEINVAL
-			}
-			s.opts.reuseAddr = v
-		} else {
-			if v && s.opts.reuseAddr {
-				return wsa.WSAEINVAL
-			}
-			s.opts.exclusive = v
-		}
-		return nil
 	case wsa.SO_KEEPALIVE:
 		if !s.stream {
 			return wsa.WSAENOPROTOOPT
@@ -204,32 +138,8 @@ func (s *socket) setSocketOptLocked(name int32, b []byte) error {
 		if err != nil {
 			return err
 		}
-		s.opts.keepalive = v
+		s.opts.Keepalive = v
 		s.ep.SocketOptions().SetKeepAlive(v)
-		return nil
-	case wsa.SO_LINGER:
-		if !s.stream {
-			return wsa.WSAENOPROTOOPT
-		}
-		l, err := wsa.UnmarshalLinger(b)
-		if err != nil {
-			return err
-		}
-		s.opts.linger = l
-		return nil
-	case wsa.SO_DONTLINGER:
-		if !s.stream {
-			return wsa.WSAENOPROTOOPT
-		}
-		v, err := wsa.GetBool(b)
-		if err != nil {
-			return err
-		}
-		if v {
-			s.opts.linger.Onoff = 0
-		} else {
-			s.opts.linger.Onoff = 1
-		}
 		return nil
 	case wsa.SO_RCVBUF, wsa.SO_SNDBUF:
 		v, err := wsa.GetInt32(b)
@@ -241,22 +151,11 @@ func (s *socket) setSocketOptLocked(name int32, b []byte) error {
 		}
 		ops := s.ep.SocketOptions()
 		if name == wsa.SO_RCVBUF {
-			s.opts.rcvBuf = v
+			s.opts.RcvBuf = v
 			ops.SetReceiveBufferSize(int64(v), true)
 		} else {
-			s.opts.sndBuf = v
+			s.opts.SndBuf = v
 			ops.SetSendBufferSize(int64(v), true)
-		}
-		return nil
-	case wsa.SO_RCVTIMEO, wsa.SO_SNDTIMEO:
-		v, err := wsa.GetUint32(b)
-		if err != nil {
-			return err
-		}
-		if name == wsa.SO_RCVTIMEO {
-			s.opts.rcvTimeo = v
-		} else {
-			s.opts.sndTimeo = v
 		}
 		return nil
 	case wsa.SO_BROADCAST:
@@ -264,7 +163,7 @@ func (s *socket) setSocketOptLocked(name int32, b []byte) error {
 		if err != nil {
 			return err
 		}
-		s.opts.broadcast = v
+		s.opts.Broadcast = v
 		s.ep.SocketOptions().SetBroadcast(v)
 		return nil
 	case wsa.SO_OOBINLINE:
@@ -272,7 +171,7 @@ func (s *socket) setSocketOptLocked(name int32, b []byte) error {
 		if err != nil {
 			return err
 		}
-		s.opts.oobInline = v
+		s.opts.OOBInline = v
 		return nil
 	}
 	return wsa.WSAENOPROTOOPT
@@ -284,13 +183,13 @@ func (s *socket) getTCPOptLocked(name int32, b []byte) (int32, error) {
 	}
 	switch name {
 	case wsa.TCP_NODELAY:
-		return wsa.PutBool(b, s.opts.noDelay)
+		return wsa.PutBool(b, s.opts.NoDelay)
 	case wsa.TCP_KEEPALIVE:
-		return wsa.PutUint32(b, uint32(s.opts.keepIdle/time.Second))
+		return wsa.PutUint32(b, uint32(s.opts.KeepIdle/time.Second))
 	case wsa.TCP_KEEPINTVL:
-		return wsa.PutUint32(b, uint32(s.opts.keepIntvl/time.Second))
+		return wsa.PutUint32(b, uint32(s.opts.KeepIntvl/time.Second))
 	case wsa.TCP_KEEPCNT:
-		return wsa.PutUint32(b, uint32(s.opts.keepCnt))
+		return wsa.PutUint32(b, uint32(s.opts.KeepCnt))
 	}
 	return 0, wsa.WSAENOPROTOOPT
 }
@@ -305,7 +204,7 @@ func (s *socket) setTCPOptLocked(name int32, b []byte) error {
 		if err != nil {
 			return err
 		}
-		s.opts.noDelay = v
+		s.opts.NoDelay = v
 		s.ep.SocketOptions().SetDelayOption(!v)
 		return nil
 	case wsa.TCP_KEEPALIVE, wsa.TCP_KEEPINTVL:
@@ -330,7 +229,7 @@ func (s *socket) setTCPOptLocked(name int32, b []byte) error {
 				return translate(terr)
 			}
 		}
-		s.opts.keepCnt = int(v)
+		s.opts.KeepCnt = int(v)
 		return nil
 	}
 	return wsa.WSAENOPROTOOPT
@@ -343,14 +242,14 @@ func (s *socket) setKeepTimesLocked(idle bool, d time.Duration) error {
 		if terr := s.ep.SetSockOpt(&o); terr != nil {
 			return translate(terr)
 		}
-		s.opts.keepIdle = d
+		s.opts.KeepIdle = d
 		return nil
 	}
 	o := tcpip.KeepaliveIntervalOption(d)
 	if terr := s.ep.SetSockOpt(&o); terr != nil {
 		return translate(terr)
 	}
-	s.opts.keepIntvl = d
+	s.opts.KeepIntvl = d
 	return nil
 }
 
@@ -370,13 +269,13 @@ func (s *socket) defaultTTL(v6 bool) int {
 func (s *socket) getIPOptLocked(name int32, b []byte) (int32, error) {
 	switch name {
 	case wsa.IP_TTL:
-		v := s.opts.ttl
+		v := s.opts.TTL
 		if v <= 0 {
 			v = s.defaultTTL(false)
 		}
 		return wsa.PutInt32(b, int32(v))
 	case wsa.IP_TOS:
-		return wsa.PutInt32(b, int32(max(s.opts.tos, 0)))
+		return wsa.PutInt32(b, int32(max(s.opts.TOS, 0)))
 	case wsa.IP_HDRINCL:
 		return s.getHdrinclLocked(b) // raw.go
 	}
@@ -427,7 +326,7 @@ func (s *socket) setIPOptLocked(name int32, b []byte) error {
 		if terr := s.ep.SetSockOptInt(tcpip.IPv4TTLOption, int(v)); terr != nil {
 			return translate(terr)
 		}
-		s.opts.ttl = int(v)
+		s.opts.TTL = int(v)
 		return nil
 	case wsa.IP_TOS:
 		v, err := wsa.GetInt32(b)
@@ -442,7 +341,7 @@ func (s *socket) setIPOptLocked(name int32, b []byte) error {
 				return translate(terr)
 			}
 		}
-		s.opts.tos = int(v)
+		s.opts.TOS = int(v)
 		return nil
 	}
 	if s.stream {
@@ -513,9 +412,9 @@ func (s *socket) getIPv6OptLocked(name int32, b []byte) (int32, error) {
 	}
 	switch name {
 	case wsa.IPV6_V6ONLY:
-		return wsa.PutBool(b, s.opts.v6only)
+		return wsa.PutBool(b, s.opts.V6Only)
 	case wsa.IPV6_UNICAST_HOPS:
-		v := s.opts.hops
+		v := s.opts.Hops
 		if v < 0 {
 			v = s.defaultTTL(true)
 		}
@@ -552,7 +451,7 @@ func (s *socket) setIPv6OptLocked(name int32, b []byte) error {
 		if s.bound || s.conn != connNone || s.udpPeer {
 			return wsa.WSAEINVAL
 		}
-		s.opts.v6only = v
+		s.opts.V6Only = v
 		s.ep.SocketOptions().SetV6Only(v)
 		return nil
 	case wsa.IPV6_UNICAST_HOPS:
@@ -566,7 +465,7 @@ func (s *socket) setIPv6OptLocked(name int32, b []byte) error {
 		if terr := s.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, int(v)); terr != nil {
 			return translate(terr)
 		}
-		s.opts.hops = int(v)
+		s.opts.Hops = int(v)
 		return nil
 	}
 	if s.stream {

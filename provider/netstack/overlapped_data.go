@@ -5,6 +5,7 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -47,8 +48,8 @@ func (s *socket) overlappedRecv(up provider.UpcallTable, bufs [][]byte, flags *u
 		f = *flags
 		*flags = 0
 	}
-	defer s.reenableEvents(wsa.FD_READ | wsa.FD_OOB)
-	op := s.newOp(up, ov, cr, tid)
+	defer s.rd.Events.Reenable(wsa.FD_READ | wsa.FD_OOB)
+	op := s.ovq.NewOp(up, ov, cr, tid)
 	var err error
 	if s.stream {
 		err = s.streamRecvOp(op, bufs, f)
@@ -58,7 +59,7 @@ func (s *socket) overlappedRecv(up provider.UpcallTable, bufs [][]byte, flags *u
 	if err != nil {
 		return 0, err
 	}
-	n, _, err := s.submit(&s.ovq.recv, op)
+	n, _, err := s.ovq.Submit(&s.ovq.Recv, op)
 	return n, err
 }
 
@@ -70,7 +71,7 @@ func (s *socket) checkRecvStream(f uint32) (peek, waitall bool, err error) {
 		return false, false, wsa.WSAEINVAL
 	}
 	s.mu.Lock()
-	oobInline := s.opts.oobInline
+	oobInline := s.opts.OOBInline
 	st := s.pollConnectLocked()
 	shut, connErr, listening := s.shutRecv, s.connErr, s.listening
 	s.mu.Unlock()
@@ -92,21 +93,21 @@ func (s *socket) checkRecvStream(f uint32) (peek, waitall bool, err error) {
 	return peek, waitall, nil
 }
 
-func (s *socket) streamRecvOp(op *ovOp, bufs [][]byte, f uint32) error {
+func (s *socket) streamRecvOp(op *wsp.Op, bufs [][]byte, f uint32) error {
 	peek, waitall, err := s.checkRecvStream(f)
 	if err != nil {
 		return err
 	}
 	if bufLen(bufs) == 0 {
-		op.try = func() (uint32, uint32, error) { return 0, 0, s.probeStream() }
+		op.Try = func() (uint32, uint32, error) { return 0, 0, s.probeStream() }
 		return nil
 	}
 	w := &scatterWriter{bufs: bufs}
-	op.try = func() (uint32, uint32, error) {
+	op.Try = func() (uint32, uint32, error) {
 		err := s.tryRecvStream(w, peek, waitall)
 		return uint32(w.n), 0, err
 	}
-	op.partial = func() uint32 { return uint32(w.n) }
+	op.Partial = func() uint32 { return uint32(w.n) }
 	return nil
 }
 
@@ -130,7 +131,7 @@ func (s *socket) probeStream() error {
 	return s.tryRecvStream(&scatterWriter{bufs: [][]byte{b[:]}}, true, false)
 }
 
-func (s *socket) dgramRecvOp(op *ovOp, bufs [][]byte, f uint32, from *wsa.Sockaddr) error {
+func (s *socket) dgramRecvOp(op *wsp.Op, bufs [][]byte, f uint32, from *wsa.Sockaddr) error {
 	if f&^recvFlags != 0 {
 		return wsa.WSAEINVAL
 	}
@@ -147,7 +148,7 @@ func (s *socket) dgramRecvOp(op *ovOp, bufs [][]byte, f uint32, from *wsa.Sockad
 		return wsa.WSAESHUTDOWN
 	}
 	peek := f&wsa.MSG_PEEK != 0
-	op.try = func() (uint32, uint32, error) {
+	op.Try = func() (uint32, uint32, error) {
 		w := &scatterWriter{bufs: bufs, discard: true}
 		src, err := s.tryRecvDgram(w, peek)
 		if err != nil && err != wsa.WSAEMSGSIZE {
@@ -163,7 +164,7 @@ func (s *socket) dgramRecvOp(op *ovOp, bufs [][]byte, f uint32, from *wsa.Sockad
 
 // overlappedSend is WSPSendTo with an OVERLAPPED.
 func (s *socket) overlappedSend(up provider.UpcallTable, bufs [][]byte, flags uint32, to wsa.Sockaddr, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
-	op := s.newOp(up, ov, cr, tid)
+	op := s.ovq.NewOp(up, ov, cr, tid)
 	var err error
 	if s.stream {
 		err = s.streamSendOp(op, bufs, flags)
@@ -171,7 +172,7 @@ func (s *socket) overlappedSend(up provider.UpcallTable, bufs [][]byte, flags ui
 		var dst *tcpip.FullAddress
 		var total int
 		dst, total, err = s.prepSendDgram(bufs, flags, to)
-		op.try = func() (uint32, uint32, error) {
+		op.Try = func() (uint32, uint32, error) {
 			if err := s.trySendDgram(bufs, dst); err != nil {
 				return 0, 0, err
 			}
@@ -181,7 +182,7 @@ func (s *socket) overlappedSend(up provider.UpcallTable, bufs [][]byte, flags ui
 	if err != nil {
 		return 0, err
 	}
-	n, _, err := s.submit(&s.ovq.send, op)
+	n, _, err := s.ovq.Submit(&s.ovq.Send, op)
 	return n, err
 }
 
@@ -191,7 +192,7 @@ func (s *socket) checkSendStream(f uint32) error {
 		return wsa.WSAEINVAL
 	}
 	s.mu.Lock()
-	oobInline := s.opts.oobInline
+	oobInline := s.opts.OOBInline
 	st := s.pollConnectLocked()
 	shut, connErr, listening := s.shutSend, s.connErr, s.listening
 	s.mu.Unlock()
@@ -210,18 +211,18 @@ func (s *socket) checkSendStream(f uint32) error {
 	return nil
 }
 
-func (s *socket) streamSendOp(op *ovOp, bufs [][]byte, f uint32) error {
+func (s *socket) streamSendOp(op *wsp.Op, bufs [][]byte, f uint32) error {
 	if err := s.checkSendStream(f); err != nil {
 		return err
 	}
 	total, sent := bufLen(bufs), 0
-	op.try = func() (uint32, uint32, error) {
+	op.Try = func() (uint32, uint32, error) {
 		if err := s.sendAll(bufs, total, &sent); err != nil {
 			return uint32(sent), 0, err
 		}
 		return uint32(sent), 0, nil
 	}
-	op.partial = func() uint32 { return uint32(sent) }
+	op.Partial = func() uint32 { return uint32(sent) }
 	return nil
 }
 
@@ -263,7 +264,7 @@ func (s *socket) prepSendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (*tcpip
 		if err == nil {
 			err = s.checkPeerLocked(a)
 		}
-		if err == nil && isBroadcast(a.unmapped()) && !s.opts.broadcast {
+		if err == nil && isBroadcast(a.unmapped()) && !s.opts.Broadcast {
 			err = wsa.WSAEACCES
 		}
 		if err != nil {
@@ -289,17 +290,4 @@ func (s *socket) prepSendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (*tcpip
 		return nil, 0, err
 	}
 	return dst, total, nil
-}
-
-// overlappedIoctl is WSPIoctl with an OVERLAPPED: every code the provider
-// knows completes at once, so a successful call delivers its completion
-// (bytes = the output length) before returning; a failing one did not start.
-func (s *socket) overlappedIoctl(up provider.UpcallTable, code uint32, in, out []byte, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
-	n, err := s.ioctl(code, in, out)
-	if err != nil {
-		return 0, err
-	}
-	op := s.newOp(up, ov, cr, tid)
-	op.deliver(nil, uint32(n), 0)
-	return uint32(n), nil
 }

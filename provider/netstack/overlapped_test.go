@@ -182,7 +182,7 @@ func TestAcceptExMovedAbort(t *testing.T) {
 			}
 			as := sockOf(t, up, a)
 			deadline := time.Now().Add(5 * time.Second)
-			for as.ovq.pending.Load() == 0 {
+			for as.ovq.Pending() == 0 {
 				if time.Now().After(deadline) {
 					t.Fatal("AcceptEx never moved to the accept socket")
 				}

@@ -168,7 +168,7 @@ func (ss *session) lookup(h wsa.Socket) (*socket, error) {
 		return nil, wsa.WSAENOTSOCK
 	}
 	s, ok := ctx.(*socket)
-	if !ok || s == nil || s.ss != ss || s.rd.isClosed() {
+	if !ok || s == nil || s.ss != ss || s.rd.IsClosed() {
 		return nil, wsa.WSAENOTSOCK
 	}
 	return s, nil
@@ -209,11 +209,11 @@ func (ss *session) WSPCleanup() error {
 	ss.sockets = make(map[*socket]struct{})
 	ss.mu.Unlock()
 	for _, s := range socks {
-		s.abortOverlapped()
+		s.ovq.Abort()
 	}
 	for _, s := range socks {
 		s.abortClose()
-		s.abortOverlapped() // anything that raced with the first pass
+		s.ovq.Abort() // anything that raced with the first pass
 		_ = up.WPUCloseSocketHandle(s.handle)
 	}
 	return nil

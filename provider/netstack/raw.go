@@ -67,7 +67,7 @@ func (ss *session) rawSocket(up provider.UpcallTable, af, typ, protocol int32, i
 		typ:        typ,
 		proto:      protocol,
 		overlapped: flags&wsa.WSA_FLAG_OVERLAPPED != 0,
-		opts:       defaultOpts(af),
+		opts:       wsp.DefaultOpts(af),
 		raw:        &rawState{},
 		netProto:   ipv4Proto,
 		transProto: tcpip.TransportProtocolNumber(protocol),
@@ -158,7 +158,7 @@ func (s *socket) checkRawPeerLocked(a sockAddr) error {
 		return wsa.WSAEADDRNOTAVAIL
 	case s.af == wsa.AF_INET6 && a.AP.Addr().Is4In6():
 		return wsa.WSAEAFNOSUPPORT
-	case wsp.IsLimitedBroadcast(a.unmapped()) && !s.opts.broadcast:
+	case wsp.IsLimitedBroadcast(a.unmapped()) && !s.opts.Broadcast:
 		return wsa.WSAEACCES
 	}
 	return nil
@@ -274,9 +274,9 @@ func (s *socket) sendRaw(bufs [][]byte, f uint32, to wsa.Sockaddr) (int, error) 
 		return 0, err
 	}
 	s.mu.Lock()
-	nonblocking := s.opts.nonblocking
+	nonblocking := s.opts.Nonblocking
 	s.mu.Unlock()
-	err = s.rd.block(nonblocking, s.sndTimeout(), func() error {
+	err = s.rd.Block(nonblocking, s.sndTimeout(), func() error {
 		return s.trySendDgram(bufs, dst)
 	})
 	if err != nil {

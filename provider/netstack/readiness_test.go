@@ -12,6 +12,7 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"github.com/ws2go/ws2/provider"
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/provider/providertest"
 	"github.com/ws2go/ws2/stack"
 	"github.com/ws2go/ws2/wsa"
@@ -63,7 +64,7 @@ func waitCond(t *testing.T, s *socket, what string, f func(conditions) bool) con
 	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
-		ch := s.rd.changed()
+		ch := s.rd.Changed()
 		c := s.conditions()
 		if f(c) {
 			return c
@@ -87,7 +88,7 @@ func TestConditions(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls := sockOf(t, up, l)
-	if c := ls.conditions(); c.accept || c.readable {
+	if c := ls.conditions(); c.Accept || c.Readable {
 		t.Fatalf("idle listener: %+v", c)
 	}
 	name, _ := pt.WSPGetSockName(l)
@@ -100,24 +101,24 @@ func TestConditions(t *testing.T) {
 	if err := pt.WSPConnect(c, name, nil, nil, nil, nil); !errors.Is(err, wsa.WSAEWOULDBLOCK) {
 		t.Fatalf("connect: %v", err)
 	}
-	waitCond(t, cs, "connected and writable", func(c conditions) bool { return c.connected && c.writable })
-	waitCond(t, ls, "a connection to accept", func(c conditions) bool { return c.accept && c.readable })
+	waitCond(t, cs, "connected and writable", func(c conditions) bool { return c.Connected && c.Writable })
+	waitCond(t, ls, "a connection to accept", func(c conditions) bool { return c.Accept && c.Readable })
 	s, _, err := pt.WSPAccept(l, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ss := sockOf(t, up, s)
-	if c := ss.conditions(); c.readable || !c.writable || !c.connected || c.closed {
+	if c := ss.conditions(); c.Readable || !c.Writable || !c.Connected || c.Closed {
 		t.Fatalf("fresh accepted socket: %+v", c)
 	}
 	if _, err := pt.WSPSend(c, [][]byte{[]byte("x")}, 0, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitCond(t, ss, "readable", func(c conditions) bool { return c.readable })
+	waitCond(t, ss, "readable", func(c conditions) bool { return c.Readable })
 	if err := pt.WSPShutdown(c, wsa.SD_SEND); err != nil {
 		t.Fatal(err)
 	}
-	waitCond(t, ss, "closed by the peer", func(c conditions) bool { return c.closed && c.readable })
+	waitCond(t, ss, "closed by the peer", func(c conditions) bool { return c.Closed && c.Readable })
 
 	// A failed connect.
 	f := newSock(t, pt, wsa.SOCK_STREAM)
@@ -131,9 +132,9 @@ func TestConditions(t *testing.T) {
 	if err := pt.WSPConnect(f, name, nil, nil, nil, nil); !errors.Is(err, wsa.WSAEWOULDBLOCK) {
 		t.Fatalf("connect: %v", err)
 	}
-	cf := waitCond(t, fs, "failure", func(c conditions) bool { return c.failed != nil })
-	if cf.failed != wsa.WSAECONNREFUSED {
-		t.Fatalf("failed with %v", cf.failed)
+	cf := waitCond(t, fs, "failure", func(c conditions) bool { return c.Failed != nil })
+	if cf.Failed != wsa.WSAECONNREFUSED {
+		t.Fatalf("failed with %v", cf.Failed)
 	}
 	if c := ls.conditions(); c != (conditions{}) {
 		t.Fatalf("closed socket conditions %+v", c)
@@ -149,20 +150,20 @@ func TestBlockInterrupt(t *testing.T) {
 	s := sockOf(t, up, d)
 	// Time-out.
 	start := time.Now()
-	err := s.rd.block(false, 30*time.Millisecond, func() error { return wsa.WSAEWOULDBLOCK })
+	err := s.rd.Block(false, 30*time.Millisecond, func() error { return wsa.WSAEWOULDBLOCK })
 	if err != wsa.WSAETIMEDOUT || time.Since(start) < 25*time.Millisecond {
 		t.Fatalf("block with a time-out: %v after %v", err, time.Since(start))
 	}
 	// Non-blocking: one try.
 	tries := 0
-	if err := s.rd.block(true, 0, func() error { tries++; return wsa.WSAEWOULDBLOCK }); err != wsa.WSAEWOULDBLOCK || tries != 1 {
+	if err := s.rd.Block(true, 0, func() error { tries++; return wsa.WSAEWOULDBLOCK }); err != wsa.WSAEWOULDBLOCK || tries != 1 {
 		t.Fatalf("non-blocking: %v after %d tries", err, tries)
 	}
 	// An event wakes the waiter, which tries again.
 	tries = 0
 	done := make(chan error, 1)
 	go func() {
-		done <- s.rd.block(false, 0, func() error {
+		done <- s.rd.Block(false, 0, func() error {
 			tries++
 			if tries == 3 { // the first try, the armed one, then after the event
 				return nil
@@ -184,7 +185,7 @@ func TestBlockInterrupt(t *testing.T) {
 	}
 	// Close ends the wait with WSAEINTR; nothing polls meanwhile.
 	tries = 0
-	go func() { done <- s.rd.block(false, 0, func() error { tries++; return wsa.WSAEWOULDBLOCK }) }()
+	go func() { done <- s.rd.Block(false, 0, func() error { tries++; return wsa.WSAEWOULDBLOCK }) }()
 	time.Sleep(20 * time.Millisecond)
 	if err := pt.WSPCloseSocket(d); err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func TestBlockInterrupt(t *testing.T) {
 	if err := <-done; err != wsa.WSAEINTR || tries > 2 {
 		t.Fatalf("after close: %v, %d tries", err, tries)
 	}
-	if err := s.rd.block(false, 0, func() error { return nil }); err != wsa.WSAEINTR {
+	if err := s.rd.Block(false, 0, func() error { return nil }); err != wsa.WSAEINTR {
 		t.Fatalf("block on a closed socket: %v", err)
 	}
 }
@@ -308,8 +309,8 @@ func TestObservers(t *testing.T) {
 	var r readiness
 	r.init()
 	var a, b int
-	removeA := r.addObserver(func(waiter.EventMask) { a++ })
-	r.addObserver(func(waiter.EventMask) { b++ })
+	removeA := r.AddObserver(func(wsp.Event) { a++ })
+	r.AddObserver(func(wsp.Event) { b++ })
 	r.NotifyEvent(waiter.EventIn)
 	removeA()
 	r.NotifyEvent(waiter.EventIn)
@@ -337,3 +338,6 @@ func TestImports(t *testing.T) {
 		}
 	}
 }
+
+// conditions is what socket.conditions returns.
+type conditions = wsp.Conditions

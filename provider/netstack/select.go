@@ -1,8 +1,6 @@
 package netstack
 
 import (
-	"gvisor.dev/gvisor/pkg/waiter"
-
 	"github.com/ws2go/ws2/provider"
 	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
@@ -67,26 +65,14 @@ func (ss *session) waitable(h wsa.Socket) (wsp.Waitable, error) {
 
 // Watch, Closed, Conditions and Stream make the socket a wsp.Waitable.
 func (s *socket) Watch(fn func()) (remove func()) {
-	return s.rd.addObserver(func(waiter.EventMask) { fn() })
+	return s.rd.AddObserver(func(wsp.Event) { fn() })
 }
 
 // Closed reports whether the socket was closed.
-func (s *socket) Closed() bool { return s.rd.isClosed() }
+func (s *socket) Closed() bool { return s.rd.IsClosed() }
 
-// Conditions is socket.conditions in wsp's terms.
-func (s *socket) Conditions() wsp.Conditions {
-	c := s.conditions()
-	return wsp.Conditions{
-		Readable:  c.readable,
-		Writable:  c.writable,
-		Connected: c.connected,
-		Failed:    c.failed,
-		Closed:    c.closed,
-		Accept:    c.accept,
-		Data:      c.data,
-		CloseErr:  c.closeErr,
-	}
-}
+// Conditions is socket.conditions.
+func (s *socket) Conditions() wsp.Conditions { return s.conditions() }
 
 // Stream reports a stream socket.
 func (s *socket) Stream() bool { return s.stream }

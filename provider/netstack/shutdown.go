@@ -5,8 +5,8 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-	"gvisor.dev/gvisor/pkg/waiter"
 
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -62,7 +62,7 @@ func (s *socket) shutdown(how int32) error {
 	}
 	s.mu.Unlock()
 	// Wake blocked calls so they see the new state.
-	s.rd.NotifyEvent(waiter.ReadableEvents | waiter.WritableEvents)
+	s.rd.Notify(wsp.EventIn | wsp.EventOut)
 	return nil
 }
 
@@ -120,7 +120,7 @@ func (ss *session) WSPCloseSocket(h wsa.Socket) error {
 	if err := s.close(); err != nil {
 		return err
 	}
-	s.abortOverlapped() // pending overlapped work: WSA_OPERATION_ABORTED
+	s.ovq.Abort() // pending overlapped work: WSA_OPERATION_ABORTED
 	_ = up.WPUCloseSocketHandle(h)
 	return nil
 }
@@ -129,11 +129,11 @@ func (ss *session) WSPCloseSocket(h wsa.Socket) error {
 // socket open.
 func (s *socket) close() error {
 	s.mu.Lock()
-	if s.rd.isClosed() || s.closing {
+	if s.rd.IsClosed() || s.closing {
 		s.mu.Unlock()
 		return wsa.WSAENOTSOCK
 	}
-	l := s.opts.linger
+	l := s.opts.Linger
 	lingers := s.stream && l.Onoff != 0 && !s.listening && s.connErr == nil && s.pollConnectLocked() == connDone
 	if lingers && l.Linger == 0 {
 		s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true}) // RST on close
@@ -147,7 +147,7 @@ func (s *socket) close() error {
 		return nil
 	}
 	timeout := time.Duration(l.Linger) * time.Second
-	if s.opts.nonblocking {
+	if s.opts.Nonblocking {
 		if !s.lingering {
 			s.lingering = true
 			s.lingerEnd = time.Now().Add(timeout)
@@ -158,10 +158,10 @@ func (s *socket) close() error {
 			ep, grace := s.ep, s.graceLocked(timeout)
 			s.closing = true
 			s.mu.Unlock()
-			s.waitFor(time.Now().Add(grace), func() bool { return finAcked(ep) })
+			s.rd.WaitFor(time.Now().Add(grace), func() bool { return finAcked(ep) })
 			s.mu.Lock()
 			s.closing = false
-			if s.rd.isClosed() {
+			if s.rd.IsClosed() {
 				s.mu.Unlock()
 				return nil
 			}
@@ -185,11 +185,11 @@ func (s *socket) close() error {
 	ep := s.ep
 	s.closing = true
 	s.mu.Unlock()
-	done := s.waitFor(time.Now().Add(timeout), func() bool { return finAcked(ep) })
+	done := s.rd.WaitFor(time.Now().Add(timeout), func() bool { return finAcked(ep) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closing = false
-	if s.rd.isClosed() {
+	if s.rd.IsClosed() {
 		return nil // closed meanwhile (WSPCleanup)
 	}
 	if !done {
@@ -219,29 +219,4 @@ func finAcked(ep tcpip.Endpoint) bool {
 		return false
 	}
 	return true
-}
-
-// waitFor waits until cond holds or deadline passes, and reports whether
-// cond held. It wakes on the socket's events; because gVisor signals no
-// event when our FIN is acknowledged, it also re-checks with a backoff
-// (1 ms doubling to 50 ms). Only the lingering close uses it.
-func (s *socket) waitFor(deadline time.Time, cond func() bool) bool {
-	backoff := time.Millisecond
-	for {
-		ch := s.rd.changed()
-		if cond() {
-			return true
-		}
-		left := time.Until(deadline)
-		if left <= 0 || s.rd.isClosed() {
-			return false
-		}
-		t := time.NewTimer(min(backoff, left))
-		select {
-		case <-ch:
-		case <-t.C:
-		}
-		t.Stop()
-		backoff = min(backoff*2, 50*time.Millisecond)
-	}
 }

@@ -33,48 +33,6 @@ const (
 	connFailed                   // the attempt failed; the endpoint must be replaced
 )
 
-// sockOpts are the options a socket remembers, because Winsock reports them
-// as set, because gVisor has no place for them, or because they must be
-// carried to a new endpoint (accept inherits the listener's; a connect after
-// a failed one gets a fresh endpoint).
-type sockOpts struct {
-	nonblocking  bool
-	linger       wsa.Linger
-	rcvTimeo     uint32 // ms, 0 = none
-	sndTimeo     uint32 // ms, 0 = none
-	oobInline    bool
-	broadcast    bool
-	keepalive    bool
-	keepIdle     time.Duration
-	keepIntvl    time.Duration
-	keepCnt      int
-	noDelay      bool
-	rcvBuf       int32 // -1: not set
-	sndBuf       int32 // -1: not set
-	ttl          int   // -1: default
-	tos          int   // -1: default
-	hops         int   // -1: default
-	v6only       bool
-	reuseAddr    bool
-	exclusive    bool
-	udpConnReset bool
-}
-
-func defaultOpts(af int32) sockOpts {
-	return sockOpts{
-		keepIdle:     wsp.DefaultKeepIdle,
-		keepIntvl:    wsp.DefaultKeepIntvl,
-		keepCnt:      wsp.DefaultKeepCnt,
-		rcvBuf:       -1,
-		sndBuf:       -1,
-		ttl:          -1,
-		tos:          -1,
-		hops:         -1,
-		v6only:       af == wsa.AF_INET6, // IPV6_V6ONLY defaults to TRUE on Windows
-		udpConnReset: true,
-	}
-}
-
 // socket is the provider's state for one socket handle: the context given
 // to WPUCreateSocketHandle. Its gVisor endpoint may be replaced (a connect
 // after a failed one), so it is read through endpoint().
@@ -92,9 +50,13 @@ type socket struct {
 
 	rd readiness
 
-	// ovq holds the pending overlapped operations and the extension
-	// functions' state (overlapped.go).
-	ovq overlappedQueues
+	// ovq holds the pending overlapped operations (overlapped.go).
+	ovq wsp.Queues
+
+	// The extension functions' state (ext_*.go).
+	hideNames atomic.Bool // AcceptEx'd, before SO_UPDATE_ACCEPT_CONTEXT
+	pktinfo4  atomic.Bool // IP_PKTINFO
+	pktinfo6  atomic.Bool // IPV6_PKTINFO
 
 	// rstOnData is set by shutdown(SD_RECEIVE) on a stream socket: data
 	// queued or arriving later resets the connection. rstBusy guards the
@@ -104,7 +66,7 @@ type socket struct {
 
 	mu          sync.Mutex
 	ep          tcpip.Endpoint
-	opts        sockOpts
+	opts        wsp.SockOpts
 	bound       bool              // has a local address (bind, implicit bind, accept)
 	bindK       bindKey           // its reservation in the bind table (bindE != nil)
 	bindE       *bindEntry        // nil for accepted sockets
@@ -157,41 +119,41 @@ func (s *socket) newEndpoint() (tcpip.Endpoint, *waiter.Queue, error) {
 
 // applyOpts writes the remembered options to ep (a new endpoint of this
 // socket). Errors are ignored: the values were accepted when set.
-func (s *socket) applyOpts(ep tcpip.Endpoint, o *sockOpts) {
+func (s *socket) applyOpts(ep tcpip.Endpoint, o *wsp.SockOpts) {
 	ops := ep.SocketOptions()
 	if s.af == wsa.AF_INET6 {
-		ops.SetV6Only(o.v6only)
+		ops.SetV6Only(o.V6Only)
 	}
-	ops.SetBroadcast(o.broadcast)
-	if o.ttl >= 0 {
-		_ = ep.SetSockOptInt(tcpip.IPv4TTLOption, o.ttl)
+	ops.SetBroadcast(o.Broadcast)
+	if o.TTL >= 0 {
+		_ = ep.SetSockOptInt(tcpip.IPv4TTLOption, o.TTL)
 	}
-	if o.hops >= 0 {
-		_ = ep.SetSockOptInt(tcpip.IPv6HopLimitOption, o.hops)
+	if o.Hops >= 0 {
+		_ = ep.SetSockOptInt(tcpip.IPv6HopLimitOption, o.Hops)
 	}
-	if o.tos >= 0 {
+	if o.TOS >= 0 {
 		if s.af == wsa.AF_INET {
-			_ = ep.SetSockOptInt(tcpip.IPv4TOSOption, o.tos)
+			_ = ep.SetSockOptInt(tcpip.IPv4TOSOption, o.TOS)
 		} else {
-			_ = ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, o.tos)
+			_ = ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, o.TOS)
 		}
 	}
-	if o.rcvBuf >= 0 {
-		ops.SetReceiveBufferSize(int64(o.rcvBuf), true)
+	if o.RcvBuf >= 0 {
+		ops.SetReceiveBufferSize(int64(o.RcvBuf), true)
 	}
-	if o.sndBuf >= 0 {
-		ops.SetSendBufferSize(int64(o.sndBuf), true)
+	if o.SndBuf >= 0 {
+		ops.SetSendBufferSize(int64(o.SndBuf), true)
 	}
 	if !s.stream {
 		return
 	}
-	ops.SetKeepAlive(o.keepalive)
-	idle := tcpip.KeepaliveIdleOption(o.keepIdle)
+	ops.SetKeepAlive(o.Keepalive)
+	idle := tcpip.KeepaliveIdleOption(o.KeepIdle)
 	_ = ep.SetSockOpt(&idle)
-	intvl := tcpip.KeepaliveIntervalOption(o.keepIntvl)
+	intvl := tcpip.KeepaliveIntervalOption(o.KeepIntvl)
 	_ = ep.SetSockOpt(&intvl)
-	_ = ep.SetSockOptInt(tcpip.KeepaliveCountOption, o.keepCnt)
-	ops.SetDelayOption(!o.noDelay)
+	_ = ep.SetSockOptInt(tcpip.KeepaliveCountOption, o.KeepCnt)
+	ops.SetDelayOption(!o.NoDelay)
 	ops.SetLinger(tcpip.LingerOption{})
 }
 
@@ -235,7 +197,7 @@ func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g 
 		proto:      protocol,
 		stream:     typ == wsa.SOCK_STREAM,
 		overlapped: flags&wsa.WSA_FLAG_OVERLAPPED != 0,
-		opts:       defaultOpts(af),
+		opts:       wsp.DefaultOpts(af),
 	}
 	s.netProto, s.transProto = protoNumbers(af, typ)
 	ep, wq, err := s.newEndpoint()
@@ -250,17 +212,18 @@ func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g 
 func (ss *session) register(up provider.UpcallTable, s *socket, ep tcpip.Endpoint, wq *waiter.Queue) (wsa.Socket, error) {
 	s.ep = ep
 	s.rd.init()
-	s.rd.addObserver(s.observe)
+	s.rd.AddObserver(s.observe)
 	s.rd.attach(wq)
 	h, err := up.WPUCreateSocketHandle(s.info.CatalogEntryId, s)
 	if err != nil {
-		s.rd.close()
+		s.rd.Close()
 		s.rd.detach()
 		ep.Abort()
 		ep.Close()
 		return wsa.INVALID_SOCKET, err
 	}
 	s.handle = h
+	s.ovq.Init(&s.rd.Readiness, h)
 	ss.addSocket(s)
 	return h, nil
 }
@@ -269,8 +232,8 @@ func (ss *session) register(up provider.UpcallTable, s *socket, ep tcpip.Endpoin
 // shutdown(SD_RECEIVE) rule that data arriving afterwards resets the
 // connection. It runs in gVisor's notification context, so the reset is
 // done by a short-lived goroutine.
-func (s *socket) observe(m waiter.EventMask) {
-	if m&waiter.ReadableEvents == 0 || !s.rstOnData.Load() {
+func (s *socket) observe(m wsp.Event) {
+	if m&wsp.EventIn == 0 || !s.rstOnData.Load() {
 		return
 	}
 	if s.rstBusy.CompareAndSwap(false, true) {
@@ -286,7 +249,7 @@ func (s *socket) observe(m waiter.EventMask) {
 func (s *socket) resetIfQueued() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rd.isClosed() {
+	if s.rd.IsClosed() {
 		return
 	}
 	if n, err := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); err == nil && n > 0 {
@@ -309,7 +272,7 @@ func (s *socket) renewLocked() error {
 	old := s.ep
 	old.Close()
 	if s.bound {
-		if s.opts.reuseAddr {
+		if s.opts.ReuseAddr {
 			ep.SocketOptions().SetReusePort(true)
 		}
 		if terr := ep.Bind(s.bindAddr); terr != nil {
@@ -333,7 +296,7 @@ func (s *socket) rcvTimeout() time.Duration {
 	if !s.overlapped {
 		return 0
 	}
-	return time.Duration(s.opts.rcvTimeo) * time.Millisecond
+	return time.Duration(s.opts.RcvTimeo) * time.Millisecond
 }
 
 func (s *socket) sndTimeout() time.Duration {
@@ -342,62 +305,49 @@ func (s *socket) sndTimeout() time.Duration {
 	if !s.overlapped {
 		return 0
 	}
-	return time.Duration(s.opts.sndTimeo) * time.Millisecond
-}
-
-// conditions is what select, WSAPoll and the FD_* events need to know about
-// a socket, derived from the endpoint's readiness and the socket's state.
-type conditions struct {
-	readable  bool  // recv (or accept on a listener) would not block
-	writable  bool  // send would not block; a connect completed
-	connected bool  // a stream connection is (or was) established
-	failed    error // a connect attempt failed with this error
-	closed    bool  // the peer closed or reset the connection, or ours is shut
-	accept    bool  // a listener has a connection to accept
-	data      bool  // data is queued to be read (not just the peer's FIN)
-	closeErr  error // why a closed stream closed: nil for a FIN (closeErrLocked)
+	return time.Duration(s.opts.SndTimeo) * time.Millisecond
 }
 
 // conditions computes the socket's conditions now. It is the readiness
 // core's view that the I/O models (select, WSAPoll, WSAEventSelect) build
 // on, re-evaluated whenever the readiness observer fires.
-func (s *socket) conditions() conditions {
+func (s *socket) conditions() wsp.Conditions {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var c conditions
-	if s.rd.isClosed() {
+	var c wsp.Conditions
+	if s.rd.IsClosed() {
 		return c
 	}
 	ev := s.ep.Readiness(watchedEvents)
 	if s.stream {
 		if s.listening {
-			c.accept = ev&waiter.ReadableEvents != 0 || len(s.deferred) > 0
-			c.readable = c.accept
+			c.Accept = ev&waiter.ReadableEvents != 0 || len(s.deferred) > 0
+			c.Readable = c.Accept
 			return c
 		}
 		st := s.pollConnectLocked()
 		switch st {
 		case connDone:
-			c.connected = true
-			c.data = s.dataQueuedLocked()
-			c.readable = ev&(waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr) != 0 || s.shutRecv || s.connErr != nil
-			c.writable = ev&waiter.WritableEvents != 0
-			c.closed = ev&(waiter.EventHUp|waiter.EventRdHUp) != 0 || s.connErr != nil
-			if c.closed {
-				c.closeErr = s.closeErrLocked(c.data)
+			c.Connected = true
+			c.Data = s.dataQueuedLocked()
+			c.Readable = ev&(waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr) != 0 || s.shutRecv || s.connErr != nil
+			c.Writable = ev&waiter.WritableEvents != 0
+			c.Closed = ev&(waiter.EventHUp|waiter.EventRdHUp) != 0 || s.connErr != nil
+			if c.Closed {
+				c.CloseErr = s.closeErrLocked(c.Data)
 			}
 		case connFailed:
 			if s.soError != 0 {
-				c.failed = s.soError
+				c.Failed = s.soError
 			} else {
-				c.failed = wsa.WSAECONNREFUSED
+				c.Failed = wsa.WSAECONNREFUSED
 			}
 		}
 		return c
 	}
-	c.readable = ev&(waiter.ReadableEvents|waiter.EventErr) != 0 || s.shutRecv
-	c.data = c.readable
-	c.writable = ev&waiter.WritableEvents != 0
+	c.Readable = ev&(waiter.ReadableEvents|waiter.EventErr) != 0 || s.shutRecv
+	c.Data = c.Readable
+	c.Writable = ev&waiter.WritableEvents != 0
 	return c
 }
 
@@ -493,7 +443,7 @@ func (s *socket) streamErr(terr tcpip.Error, sending bool) error {
 func (s *socket) abortClose() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rd.isClosed() {
+	if s.rd.IsClosed() {
 		return
 	}
 	s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
@@ -503,7 +453,7 @@ func (s *socket) abortClose() {
 // finishCloseLocked releases everything: wakes blocked calls (WSAEINTR),
 // frees the port, closes the endpoint and deferred connections.
 func (s *socket) finishCloseLocked() {
-	s.rd.close()
+	s.rd.Close()
 	s.stopConnTimerLocked()
 	if s.bindE != nil {
 		s.ss.p.binds.release(s.bindK, s.bindE)

@@ -292,3 +292,53 @@ func (r *Reg) Update(initial bool) {
 		}
 	}
 }
+
+// EventSelect is WSPEventSelect's and WSPAsyncSelect's argument rule: bits
+// outside FD_ALL_EVENTS are ignored; no bits left cancels (nil); with bits
+// left reg is asked for, and without an event (WSAEventSelect) or a window
+// (WSAAsyncSelect) it is WSAEINVAL.
+func EventSelect(reg Registration) (*Registration, error) {
+	reg.Mask &= wsa.FD_ALL_EVENTS
+	if reg.Mask == 0 {
+		return nil, nil
+	}
+	if (!reg.Async && reg.Event == 0) || (reg.Async && reg.Hwnd == 0) {
+		return nil, wsa.WSAEINVAL
+	}
+	return &reg, nil
+}
+
+// Select installs reg (nil cancels) in place of the socket's registration
+// under the socket lock mu, forcing non-blocking mode in opts, and records
+// what is already true. The caller must not hold mu.
+func (ev *EventState) Select(mu *sync.Mutex, opts *SockOpts, rd *Readiness, src EventSource, reg *Registration) error {
+	mu.Lock()
+	r, err := ev.Install(rd, src, reg)
+	if err == nil {
+		opts.Nonblocking = true
+	}
+	mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		r.Update(true)
+	}
+	return nil
+}
+
+// InheritFrom gives an accepted socket the registration of its listener
+// (see Inherit) under the socket lock mu, forcing non-blocking mode in
+// opts when there is one, and records what already holds. The caller must
+// not hold mu.
+func (ev *EventState) InheritFrom(mu *sync.Mutex, opts *SockOpts, rd *Readiness, src EventSource, from *EventState) {
+	mu.Lock()
+	r := ev.Inherit(rd, src, from)
+	if r != nil {
+		opts.Nonblocking = true
+	}
+	mu.Unlock()
+	if r != nil {
+		r.Update(false)
+	}
+}

@@ -83,6 +83,9 @@ type Queues struct {
 // Init ties q to the socket's readiness core and handle.
 func (o *Queues) Init(rd *Readiness, handle wsa.Socket) { o.rd, o.handle = rd, handle }
 
+// Pending is the number of operations in the socket's queues (for tests).
+func (o *Queues) Pending() int32 { return o.pending.Load() }
+
 // Operation states.
 const (
 	opPending    int32 = iota
