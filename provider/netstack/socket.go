@@ -416,6 +416,12 @@ func (s *socket) stopConnTimerLocked() {
 func (s *socket) streamErr(terr tcpip.Error, sending bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.rd.IsClosed() || s.closing {
+		// closesocket in another goroutine closed or is shutting down the
+		// endpoint under this call: that ends blocked calls with WSAEINTR,
+		// not with what the endpoint now says.
+		return wsa.WSAEINTR
+	}
 	if s.connErr != nil {
 		return s.connErr
 	}
