@@ -28,6 +28,7 @@ type config struct {
 	pcap        string
 	echoPort    uint16
 	catalog     string // catalog file; "" for the built-in catalog
+	filterRules string // rules file of the filter layer (--filter-rules)
 }
 
 // families reports whether the host has an IPv4 and an IPv6 address.
@@ -69,7 +70,14 @@ Flags:
                       file PATH (creating it, and its directory, with the
                       default catalog if it does not exist) instead of the
                       built-in one, and follow the changes made to it
-                      while running ("ws2d catalog" edits it)
+                      while running ("ws2d catalog" edits it). Layers
+                      installed with the paths ws2/lsp/trace (records to
+                      the log) and ws2/lsp/filter (see --filter-rules) run
+                      in ws2d; other provider paths are reported
+  --filter-rules FILE rules of the filter layer ("deny out tcp
+                      198.18.0.0/15 80", one rule a line; see go doc
+                      github.com/ws2go/ws2/provider/lsp/filter); without
+                      it an installed filter layer allows everything
   --help              print this help and exit
 
 "ws2d catalog --help" describes the catalog commands: show the catalog as
@@ -203,6 +211,7 @@ func newFlagSet(v *flagVars, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&v.cfg.pcap, "pcap", "", "pcap capture file")
 	fs.Var(rangedInt{&v.port, 1, 65535}, "echo-port", "echo service port")
 	fs.StringVar(&v.cfg.catalog, "catalog", "", "protocol catalog file")
+	fs.StringVar(&v.cfg.filterRules, "filter-rules", "", "rules file of the filter layer")
 	fs.BoolVar(&v.help, "help", false, "print the usage and exit")
 	fs.BoolVar(&v.help, "h", false, "print the usage and exit")
 	return fs

@@ -94,7 +94,7 @@ func serve(cfg *config, log *slog.Logger, sigs <-chan os.Signal, ready chan<- st
 		return exitError
 	}
 
-	stopCatalog, err := useCatalogFile(cfg.catalog, host.Catalog, log)
+	stopCatalog, err := useCatalogFile(cfg.catalog, cfg.filterRules, host.Catalog, log)
 	if err != nil {
 		log.Error("cannot load the catalog file", "path", cfg.catalog, "err", err)
 		host.Close()
