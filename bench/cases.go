@@ -12,13 +12,16 @@ type Param struct{ Name, Value string }
 // Case is one benchmark: a workload on a path with parameters. Its go test
 // name is Benchmark<Workload>/path=<Path>/<params...>.
 type Case struct {
-	Workload string // TCPBulk, Latency, ConnSetup, UDP
+	Workload string // TCPBulk, Latency, ConnSetup, UDP, Idle, EchoMany
 	Path     string
 	Params   []Param
 	// Metrics are the units reported with b.ReportMetric that the runner
 	// shows, in order.
 	Metrics []string
 	Run     func(b *testing.B)
+	// Once marks a benchmark whose single op is the whole measurement
+	// (Idle): the runner runs it with -benchtime=1x.
+	Once bool
 }
 
 // Sub is the sub-benchmark name below Benchmark<Workload>.
@@ -136,6 +139,34 @@ func Cases() []Case {
 				Run:     withEnv(pm.path, pm.mtu, func(b *testing.B, env Env) { UDP(b, env, size) }),
 			})
 		}
+	}
+	// Idle connections: every wsnet-style path at the pipe's default MTU;
+	// the kernel paths capped by the open-file limit (two descriptors per
+	// connection).
+	for _, pm := range pathMTUs([]uint32{1500}) {
+		n := idleConns()
+		if pm.mtu == 0 {
+			n = min(n, kernelConnCap())
+		}
+		cs = append(cs, Case{
+			Workload: "Idle", Path: pm.path,
+			Params:  mtuParams(pm.mtu, Param{"conns", fmt.Sprint(n)}),
+			Metrics: []string{"KiB/conn", "idle-cpu-ms"},
+			Once:    true,
+			Run:     withEnv(pm.path, pm.mtu, func(b *testing.B, env Env) { Idle(b, env, n) }),
+		})
+	}
+	// Echo over many connections: the IOCP+AcceptEx server against the
+	// goroutine-per-connection server (the baseline), both on the api over
+	// a netstack pipe.
+	for _, srv := range []struct{ path, kind string }{{PathAPINetstackIOCP, EchoIOCP}, {PathAPINetstackGoroutines, EchoGoroutines}} {
+		n := echoConns()
+		cs = append(cs, Case{
+			Workload: "EchoMany", Path: srv.path,
+			Params:  mtuParams(1500, Param{"conns", fmt.Sprint(n)}, Param{"size", fmt.Sprint(EchoSize)}),
+			Metrics: []string{"req/s"},
+			Run:     func(b *testing.B) { EchoMany(b, srv.kind, n) },
+		})
 	}
 	return cs
 }

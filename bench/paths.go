@@ -12,7 +12,10 @@
 //   - gonet: raw gVisor gonet over the same kind of pipe (stack.Pipe);
 //   - api-host: the api over the host provider on kernel loopback, through
 //     wsnet; api-host-native (bulk only) with blocking Send/Recv;
-//   - net: Go's net on kernel loopback.
+//   - net: Go's net on kernel loopback;
+//   - api-netstack-iocp and api-netstack-goroutines (EchoMany only): the
+//     api over a netstack pipe serving echo with a completion port and
+//     AcceptEx, and with one goroutine per connection (the baseline).
 //
 // Traffic stays in-process pipes and 127.0.0.1. The same [Cases] feed the
 // go test benchmarks (bench_test.go) and the runner (cmd/ws2bench).
@@ -54,10 +57,14 @@ const (
 	PathAPIHost           = "api-host"
 	PathAPIHostNative     = "api-host-native"
 	PathNet               = "net"
+	// EchoMany only: the api over a netstack pipe with the IOCP+AcceptEx
+	// echo server, and with the goroutine-per-connection one (baseline).
+	PathAPINetstackIOCP       = "api-netstack-iocp"
+	PathAPINetstackGoroutines = "api-netstack-goroutines"
 )
 
 // Baselines are the paths others are compared with.
-var Baselines = []string{PathGonet, PathNet}
+var Baselines = []string{PathGonet, PathNet, PathAPINetstackGoroutines}
 
 // pipeEnv is the api over netstack over ws2.NewPipe: clients on a, servers
 // on b.

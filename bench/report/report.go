@@ -43,7 +43,7 @@ func ThisMachine() Machine {
 
 // Row is one figure of one benchmark.
 type Row struct {
-	Workload string  `json:"workload"` // TCPBulk, Latency, ConnSetup, UDP
+	Workload string  `json:"workload"` // TCPBulk, Latency, ConnSetup, UDP, Idle, EchoMany
 	Params   string  `json:"params"`   // "streams=1 mtu=1500"; no mtu on kernel paths
 	Path     string  `json:"path"`
 	Figure   string  `json:"figure"` // the unit: Gbit/s, p50-µs, conns/s…
@@ -66,9 +66,11 @@ type Report struct {
 	Failed    []string  `json:"failed,omitempty"`
 }
 
-// LowerIsBetter tells whether a smaller figure is better (latencies, loss).
+// LowerIsBetter tells whether a smaller figure is better (latencies, loss,
+// memory per connection, CPU time).
 func LowerIsBetter(figure string) bool {
-	return strings.HasSuffix(figure, "-µs") || strings.HasPrefix(figure, "loss")
+	return strings.HasSuffix(figure, "-µs") || strings.HasPrefix(figure, "loss") ||
+		figure == "KiB/conn" || strings.HasSuffix(figure, "cpu-ms")
 }
 
 // splitMTU returns params without its mtu=N field, and N (0 if absent).
@@ -139,7 +141,7 @@ func fmtValue(v float64) string {
 func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "ws2 bench %s  quick=%v benchtime=%s\n", r.Date.UTC().Format(time.RFC3339), r.Quick, r.BenchTime)
 	fmt.Fprintf(w, "machine: %d cores, %s, %s, %s %s\n", r.Machine.Cores, r.Machine.CPU, r.Machine.Kernel, r.Machine.Go, r.Machine.OSArch)
-	fmt.Fprintf(w, "ratio = path / baseline (same run); higher is better except for -µs and loss-%%\n\n")
+	fmt.Fprintf(w, "ratio = path / baseline (same run); higher is better except for -µs, loss-%%, KiB/conn and idle-cpu-ms\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "workload\t params\t path\t value\t unit\t allocs/op"
 	for _, b := range r.Baselines {

@@ -105,3 +105,11 @@ func TestTableAndPNG(t *testing.T) {
 		t.Errorf("chart is %v", b)
 	}
 }
+
+func TestLowerIsBetter(t *testing.T) {
+	for fig, want := range map[string]bool{"p50-µs": true, "loss-%": true, "KiB/conn": true, "idle-cpu-ms": true, "Gbit/s": false, "req/s": false, "conns/s": false} {
+		if got := LowerIsBetter(fig); got != want {
+			t.Errorf("LowerIsBetter(%q) = %v, want %v", fig, got, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 // Command ws2bench runs the bench suite (issue 5) and prints one table of
 // every workload on every path with its ratio to the baselines (raw gVisor
-// gonet and Go's net) measured in the same run; it can also write the
+// gonet, Go's net, and for EchoMany the goroutine-per-connection server)
+// measured in the same run; it can also write the
 // results as JSON and a PNG bar chart.
 //
 //	go run ./bench/cmd/ws2bench [-quick] [-json out.json] [-png out.png] [-run regexp]
@@ -44,6 +45,10 @@ func main() {
 	if err := flag.CommandLine.Set("test.benchtime", bt.String()); err != nil {
 		fatal(err)
 	}
+	bench.Mode = "full"
+	if *quick {
+		bench.Mode = "quick"
+	}
 	var re *regexp.Regexp
 	if *run != "" {
 		var err error
@@ -62,7 +67,13 @@ func main() {
 	start := time.Now()
 	for i, c := range cases {
 		t0 := time.Now()
+		if c.Once {
+			_ = flag.CommandLine.Set("test.benchtime", "1x")
+		}
 		res := testing.Benchmark(c.Run)
+		if c.Once {
+			_ = flag.CommandLine.Set("test.benchtime", bt.String())
+		}
 		if res.N == 0 {
 			rep.Failed = append(rep.Failed, c.Name())
 			fmt.Fprintf(os.Stderr, "[%d/%d] %s FAILED\n", i+1, len(cases), c.Name())

@@ -1,0 +1,70 @@
+package bench
+
+import (
+	"flag"
+	"syscall"
+	"testing"
+)
+
+// Mode sizes the many-connection workloads (Idle, EchoMany): "full" or
+// "quick". The runner sets it from -quick; left empty (go test), the small
+// sizes are used under -benchtime=1x, -short or -race, the full ones
+// otherwise.
+var Mode string
+
+// small tells whether the many-connection workloads run at their small size.
+func small() bool {
+	switch Mode {
+	case "full":
+		return false
+	case "quick":
+		return true
+	}
+	if raceEnabled || testing.Short() {
+		return true
+	}
+	f := flag.Lookup("test.benchtime")
+	return f != nil && f.Value.String() == "1x"
+}
+
+// Connection counts of the many-connection workloads, full and small.
+const (
+	IdleConnsFull  = 10000
+	IdleConnsSmall = 1000
+	EchoConnsFull  = 1000
+	EchoConnsSmall = 100
+)
+
+func idleConns() int {
+	if small() {
+		return IdleConnsSmall
+	}
+	return IdleConnsFull
+}
+
+func echoConns() int {
+	if small() {
+		return EchoConnsSmall
+	}
+	return EchoConnsFull
+}
+
+// kernelConnCap is how many connections (two descriptors each) fit in the
+// process's open-file limit, keeping 512 descriptors spare.
+func kernelConnCap() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 1000
+	}
+	return max(0, (int(rl.Cur)-512)/2)
+}
+
+// cpuTime is the process's user + system CPU time in seconds
+// (getrusage(RUSAGE_SELF), all threads).
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
