@@ -11,7 +11,7 @@ import (
 	"github.com/ws2go/ws2/wsa"
 )
 
-// acceptEx is AcceptEx (spec §5.10). listen must be a listening socket
+// AcceptEx is AcceptEx (spec §5.10). listen must be a listening socket
 // (else WSAEINVAL); accept a socket of the same family and type that is
 // neither bound, connected nor listening, and not the accept socket of
 // another pending AcceptEx (else WSAEINVAL). Each address length must be at
@@ -35,7 +35,7 @@ import (
 //
 // Without an OVERLAPPED the call blocks like accept, whatever FIONBIO
 // says; closing either socket ends it with WSAEINTR.
-func (ss *session) acceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error {
+func (ss *session) AcceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error {
 	l, up, err := ss.extSocket(lh)
 	if err != nil {
 		return err

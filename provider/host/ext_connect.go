@@ -9,7 +9,7 @@ import (
 	"github.com/ws2go/ws2/wsa"
 )
 
-// connectEx is ConnectEx. The socket must be a stream socket (a datagram
+// ConnectEx is ConnectEx. The socket must be a stream socket (a datagram
 // socket is WSAEOPNOTSUPP), bound (else WSAEINVAL), not listening
 // (WSAEINVAL), not connected (WSAEISCONN) or connecting (WSAEALREADY); the
 // address is checked as connect checks it. The operation completes when
@@ -19,7 +19,7 @@ import (
 // ConnectEx or connect may be called again. *sent is set only when it
 // completes at once. SO_UPDATE_CONNECT_CONTEXT is accepted afterwards.
 // Without an OVERLAPPED the call blocks.
-func (ss *session) connectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error {
+func (ss *session) ConnectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err
@@ -71,7 +71,7 @@ func (ss *session) connectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, se
 	return err
 }
 
-// disconnectEx is DisconnectEx: a graceful disconnect of a connected
+// DisconnectEx is DisconnectEx: a graceful disconnect of a connected
 // stream socket (a datagram socket is WSAEOPNOTSUPP, an unconnected one
 // WSAENOTCONN; flags other than TF_REUSE_SOCKET or a non-zero reserved
 // WSAEINVAL). It is an operation of the send queue, so it starts after the
@@ -82,7 +82,7 @@ func (ss *session) connectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, se
 // socket with its options), ready to be the accept socket of AcceptEx or
 // to be bound and used with ConnectEx; the old connection lingers in
 // TIME_WAIT in the kernel. Without an OVERLAPPED the call blocks.
-func (ss *session) disconnectEx(h wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error {
+func (ss *session) DisconnectEx(h wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ import (
 // for an in_pktinfo and an in6_pktinfo.
 const kernelCtlSize = 128
 
-// wsaRecvMsg is WSARecvMsg: one datagram into msg.Buffers, its source into
+// WSARecvMsg is WSARecvMsg: one datagram into msg.Buffers, its source into
 // msg.Name, control data into msg.Control (resliced to the bytes written)
 // and the flags into msg.Flags, all written when the operation completes.
 // msg.Flags in: MSG_PEEK (MSG_OOB is WSAEOPNOTSUPP, any other bit
@@ -39,7 +39,7 @@ const kernelCtlSize = 128
 // is not recognized: the kernel does not tell). An unbound socket is
 // WSAEINVAL. *received is set when the call completes at once (also with
 // WSAEMSGSIZE, whose completion is delivered when overlapped).
-func (ss *session) wsaRecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
+func (ss *session) WSARecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err
@@ -94,25 +94,7 @@ func (ss *session) wsaRecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, o
 		msg.Flags = out
 		return uint32(n), out, err
 	}
-	var n uint32
-	if ov != nil && s.overlapped {
-		op := s.ovq.NewOp(up, ov, cr, nil)
-		if cr != nil {
-			tid, terr := up.WPUOpenCurrentThread()
-			if terr != nil {
-				return terr
-			}
-			op.Tid = tid
-		}
-		op.Try = try
-		n, _, err = s.ovq.Submit(&s.ovq.Recv, op)
-	} else {
-		err = s.rd.Block(nonblocking, s.rcvTimeout(), func() error {
-			var err error
-			n, _, err = try()
-			return err
-		})
-	}
+	n, err := wsp.MsgCall(up, &s.ovq, &s.ovq.Recv, ov, cr, s.overlapped, &s.rd, func() bool { return nonblocking }, s.rcvTimeout, try)
 	if (err == nil || err == wsa.WSAEMSGSIZE) && received != nil {
 		*received = n
 	}
@@ -172,7 +154,7 @@ func (s *socket) controlData(raw []byte, buf []byte, flags uint32) ([]byte, uint
 	return buf[:n], flags
 }
 
-// wsaSendMsg is WSASendMsg: one datagram of msg.Buffers to msg.Name (nil:
+// WSASendMsg is WSASendMsg: one datagram of msg.Buffers to msg.Name (nil:
 // the connected peer), checked as sendto checks it. flags: MSG_DONTROUTE
 // (ignored); MSG_OOB and MSG_PARTIAL are WSAEOPNOTSUPP; other bits
 // WSAEINVAL. msg.Control may choose the source address and interface,
@@ -182,7 +164,7 @@ func (s *socket) controlData(raw []byte, buf []byte, flags uint32) ([]byte, uint
 // WSAEINVAL for IPv4 and WSAEADDRNOTAVAIL for IPv6 (the netstack
 // provider's answers). Any other control message, or a malformed one, is
 // WSAEINVAL. *sent is set when the call completes at once.
-func (ss *session) wsaSendMsg(h wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
+func (ss *session) WSASendMsg(h wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err
@@ -208,28 +190,11 @@ func (ss *session) wsaSendMsg(h wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent 
 		}
 		return uint32(total), 0, nil
 	}
-	var n uint32
-	if ov != nil && s.overlapped {
-		op := s.ovq.NewOp(up, ov, cr, nil)
-		if cr != nil {
-			tid, terr := up.WPUOpenCurrentThread()
-			if terr != nil {
-				return terr
-			}
-			op.Tid = tid
-		}
-		op.Try = try
-		n, _, err = s.ovq.Submit(&s.ovq.Send, op)
-	} else {
+	n, err := wsp.MsgCall(up, &s.ovq, &s.ovq.Send, ov, cr, s.overlapped, &s.rd, func() bool {
 		s.mu.Lock()
-		nonblocking := s.opts.Nonblocking
-		s.mu.Unlock()
-		err = s.rd.Block(nonblocking, s.sndTimeout(), func() error {
-			var err error
-			n, _, err = try()
-			return err
-		})
-	}
+		defer s.mu.Unlock()
+		return s.opts.Nonblocking
+	}, s.sndTimeout, try)
 	if err == nil && sent != nil {
 		*sent = n
 	}

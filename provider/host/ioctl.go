@@ -40,20 +40,9 @@ func (ss *session) WSPIoctl(h wsa.Socket, code uint32, in, out []byte, ov *wsa.O
 	if err != nil {
 		return 0, err
 	}
-	if ov != nil && s.overlapped {
-		up, err := ss.upcalls()
-		if err != nil {
-			return 0, err
-		}
-		n, err := s.ioctl(code, in, out)
-		if err != nil {
-			return 0, err
-		}
-		s.ovq.NewOp(up, ov, cr, tid).Deliver(nil, uint32(n), 0)
-		return uint32(n), nil
-	}
-	n, err := s.ioctl(code, in, out)
-	return uint32(n), err
+	return wsp.IoctlCall(ss.upcalls, &s.ovq, s.overlapped, ov, cr, tid, func() (int32, error) {
+		return s.ioctl(code, in, out)
+	})
 }
 
 func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {

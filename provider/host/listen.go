@@ -63,25 +63,9 @@ func (ss *session) WSPAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData 
 	s.mu.Lock()
 	listening, nonblocking := s.listening, s.opts.Nonblocking
 	s.mu.Unlock()
-	if !listening {
-		return wsa.INVALID_SOCKET, nil, wsa.WSAEINVAL
-	}
-	var (
-		ns   wsa.Socket
-		peer wsa.Sockaddr
-	)
-	err = s.rd.Block(nonblocking, 0, func() error {
-		var err error
-		ns, peer, err = s.tryAccept(cond, callbackData)
-		return err
+	return wsp.Accept(&s.rd, listening, nonblocking, func() (wsa.Socket, wsa.Sockaddr, error) {
+		return s.tryAccept(cond, callbackData)
 	})
-	if err != wsa.WSATRY_AGAIN {
-		s.rd.Events.Reenable(wsa.FD_ACCEPT) // not when the condition deferred
-	}
-	if err != nil {
-		return wsa.INVALID_SOCKET, nil, err
-	}
-	return ns, peer, nil
 }
 
 // takeConn takes the next connection of a listener: a deferred one first,
@@ -118,24 +102,14 @@ func (s *socket) tryAccept(cond wsa.ConditionProc, callbackData uintptr) (wsa.So
 	if err != nil {
 		return 0, nil, err
 	}
-	if cond != nil {
-		var local wsa.Sockaddr
+	err = wsp.AcceptCondition(cond, callbackData, c.peer, func() wsa.Sockaddr {
 		if sa, err := unix.Getsockname(c.fd); err == nil {
-			local = fromKernel(s.af, sa)
+			return fromKernel(s.af, sa)
 		}
-		var g uint32
-		switch cond(c.peer, nil, nil, nil, local, nil, &g, callbackData) {
-		case wsa.CF_ACCEPT:
-		case wsa.CF_REJECT:
-			abortFD(c.fd)
-			return 0, nil, wsa.WSAECONNREFUSED
-		case wsa.CF_DEFER:
-			s.requeue(c)
-			return 0, nil, wsa.WSATRY_AGAIN
-		default:
-			s.requeue(c)
-			return 0, nil, wsa.WSAEINVAL
-		}
+		return nil
+	}, func() { abortFD(c.fd) }, func() { s.requeue(c) })
+	if err != nil {
+		return 0, nil, err
 	}
 	ns, err := s.newAccepted(c)
 	if err != nil {

@@ -151,7 +151,7 @@ func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.U
 		}
 	}
 	if ss == nil {
-		ss = &session{p: p, poll: p.poll, sockets: make(map[*socket]struct{})}
+		ss = &session{p: p, poll: p.poll}
 		p.sessions = append(p.sessions, ss)
 	}
 	ss.up = up
@@ -170,8 +170,9 @@ type session struct {
 	// by p.mu. At 0 the table is dead.
 	refs int
 
-	mu      sync.Mutex
-	sockets map[*socket]struct{}
+	sockets wsp.SocketSet[*socket]
+
+	wsp.Obsolete // obsolete routines, address strings
 }
 
 var (
@@ -236,13 +237,7 @@ func (ss *session) WSPCleanup() error {
 	if !last {
 		return nil
 	}
-	ss.mu.Lock()
-	socks := make([]*socket, 0, len(ss.sockets))
-	for s := range ss.sockets {
-		socks = append(socks, s)
-	}
-	ss.sockets = make(map[*socket]struct{})
-	ss.mu.Unlock()
+	socks := ss.sockets.Take()
 	// Abort every pending overlapped operation first, so that the reset
 	// of one socket's close cannot complete another's pending receive
 	// with WSAECONNRESET before it is aborted.
@@ -266,32 +261,7 @@ func (ss *session) WSPCleanup() error {
 	return nil
 }
 
-func (ss *session) addSocket(s *socket) {
-	ss.mu.Lock()
-	ss.sockets[s] = struct{}{}
-	ss.mu.Unlock()
-}
-
-func (ss *session) removeSocket(s *socket) {
-	ss.mu.Lock()
-	delete(ss.sockets, s)
-	ss.mu.Unlock()
-}
-
-// Obsolete and not-yet-implemented routines.
-
-// WSPCancelBlockingCall is the Winsock 1.1 call: WSAEOPNOTSUPP for 2.x.
-func (ss *session) WSPCancelBlockingCall() error { return wsa.WSAEOPNOTSUPP }
-
-// WSPJoinLeaf is obsolete multipoint: WSAEOPNOTSUPP.
-func (ss *session) WSPJoinLeaf(s wsa.Socket, name wsa.Sockaddr, callerData, calleeData []byte, sqos, gqos *wsa.QOS, flags uint32) (wsa.Socket, error) {
-	return wsa.INVALID_SOCKET, wsa.WSAEOPNOTSUPP
-}
-
-// WSPGetQOSByName is obsolete QoS: WSAEOPNOTSUPP.
-func (ss *session) WSPGetQOSByName(s wsa.Socket, name []byte) (*wsa.QOS, error) {
-	return nil, wsa.WSAEOPNOTSUPP
-}
+// Obsolete and not-yet-implemented routines: the rest are wsp.Obsolete.
 
 // WSPDuplicateSocket is WSADuplicateSocket: no second process to hand a
 // socket to; WSAEOPNOTSUPP (after checking the handle).
@@ -300,14 +270,4 @@ func (ss *session) WSPDuplicateSocket(h wsa.Socket, processID uint32) (wsa.Proto
 		return wsa.ProtocolInfo{}, err
 	}
 	return wsa.ProtocolInfo{}, wsa.WSAEOPNOTSUPP
-}
-
-// WSPStringToAddress is WSAStringToAddress through wsa.ParseSockaddrString.
-func (ss *session) WSPStringToAddress(addr string, af int32, info *wsa.ProtocolInfo) (wsa.Sockaddr, error) {
-	return wsp.StringToAddress(addr, af, info)
-}
-
-// WSPAddressToString is WSAAddressToString through wsa.FormatSockaddr.
-func (ss *session) WSPAddressToString(addr wsa.Sockaddr, info *wsa.ProtocolInfo) (string, error) {
-	return wsp.AddressToString(addr)
 }

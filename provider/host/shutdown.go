@@ -71,10 +71,7 @@ func (ss *session) WSPSendDisconnect(h wsa.Socket, disconnectData []byte) error 
 	if err != nil {
 		return err
 	}
-	if len(disconnectData) != 0 {
-		return wsa.WSAENOPROTOOPT
-	}
-	return s.shutdown(wsa.SD_SEND)
+	return wsp.Disconnect(disconnectData, func() error { return s.shutdown(wsa.SD_SEND) })
 }
 
 // WSPRecvDisconnect is WSARecvDisconnect: shutdown(SD_RECEIVE). TCP/IP has
@@ -84,10 +81,7 @@ func (ss *session) WSPRecvDisconnect(h wsa.Socket, disconnectData []byte) error 
 	if err != nil {
 		return err
 	}
-	if len(disconnectData) != 0 {
-		return wsa.WSAENOPROTOOPT
-	}
-	return s.shutdown(wsa.SD_RECEIVE)
+	return wsp.Disconnect(disconnectData, func() error { return s.shutdown(wsa.SD_RECEIVE) })
 }
 
 // WSPCloseSocket is closesocket. Calls blocked on the socket in other
@@ -118,12 +112,7 @@ func (ss *session) WSPCloseSocket(h wsa.Socket) error {
 	if err != nil {
 		return err
 	}
-	if err := s.close(); err != nil {
-		return err
-	}
-	s.ovq.Abort() // pending overlapped work: WSA_OPERATION_ABORTED
-	_ = up.WPUCloseSocketHandle(h)
-	return nil
+	return wsp.CloseSocket(up, h, &s.ovq, s.close)
 }
 
 // close carries out closesocket's linger rules; WSAEWOULDBLOCK leaves the
@@ -148,56 +137,25 @@ func (s *socket) close() error {
 		return nil
 	}
 	timeout := time.Duration(l.Linger) * time.Second
-	if s.opts.Nonblocking {
-		if !s.lingering {
-			s.lingering = true
-			s.lingerEnd = time.Now().Add(timeout)
-			s.shutSend = true
-			_ = unix.Shutdown(s.fd, unix.SHUT_WR)
-			// "Immediately" is a round trip: with nothing outstanding the
-			// FIN is acknowledged within it.
-			grace := s.graceLocked(timeout)
-			s.closing = true
-			s.mu.Unlock()
-			s.rd.WaitFor(time.Now().Add(grace), s.finAcked)
-			s.mu.Lock()
-			s.closing = false
-			if s.rd.IsClosed() {
-				s.mu.Unlock()
-				return nil
-			}
-		}
-		switch {
-		case finAckedFD(s.fd):
-		case time.Now().After(s.lingerEnd):
-			setLingerAbort(s.fd)
-		default:
-			s.mu.Unlock()
-			return wsa.WSAEWOULDBLOCK
-		}
-		s.finishCloseLocked()
-		s.mu.Unlock()
-		return nil
-	}
-	// Blocking: send FIN after the queued data, wait until it is all
-	// acknowledged or the time is up.
-	s.shutSend = true
-	_ = unix.Shutdown(s.fd, unix.SHUT_WR)
-	s.closing = true
-	s.mu.Unlock()
-	done := s.rd.WaitFor(time.Now().Add(timeout), s.finAcked)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closing = false
-	if s.rd.IsClosed() {
-		return nil // closed meanwhile (WSPCleanup)
-	}
-	if !done {
-		setLingerAbort(s.fd)
-	}
-	s.finishCloseLocked()
-	return nil
+	return wsp.LingerClose(&s.mu, &s.rd, &s.closing, &s.lingering, &s.lingerEnd, s.opts.Nonblocking, timeout, (*lingerOps)(s))
 }
+
+// lingerOps is a socket as wsp.LingerTransport, for its lingering close.
+type lingerOps socket
+
+func (o *lingerOps) SendFINLocked() {
+	o.shutSend = true
+	_ = unix.Shutdown(o.fd, unix.SHUT_WR)
+}
+
+func (o *lingerOps) GraceLocked(linger time.Duration) time.Duration {
+	return (*socket)(o).graceLocked(linger)
+}
+
+func (o *lingerOps) FinAckedLocked() bool      { return finAckedFD(o.fd) }
+func (o *lingerOps) FinAckedFunc() func() bool { return (*socket)(o).finAcked }
+func (o *lingerOps) AbortLocked()              { setLingerAbort(o.fd) }
+func (o *lingerOps) FinishCloseLocked()        { (*socket)(o).finishCloseLocked() }
 
 // tcpConnected reports the states of a connection that has data or a FIN
 // to send and acknowledge.

@@ -205,7 +205,7 @@ func (ss *session) register(up provider.UpcallTable, s *socket, fd int) (wsa.Soc
 	}
 	s.handle = h
 	s.ovq.Init(&s.rd, h)
-	ss.addSocket(s)
+	ss.sockets.Add(s)
 	return h, nil
 }
 
@@ -472,5 +472,5 @@ func (s *socket) finishCloseLocked() {
 	s.fdmu.Unlock()
 	s.ss.poll.del(s.pollID, fd)
 	unix.Close(fd)
-	s.ss.removeSocket(s)
+	s.ss.sockets.Remove(s)
 }

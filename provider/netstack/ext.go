@@ -1,8 +1,6 @@
 package netstack
 
 import (
-	"os"
-
 	"github.com/ws2go/ws2/provider"
 	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
@@ -24,60 +22,7 @@ import (
 // extensions returns ss's extension handles, registering its functions the
 // first time (wsp.Extensions).
 func (ss *session) extensions() map[wsa.GUID]uintptr {
-	return wsp.Extensions(ss, func(get func() (*session, error)) map[wsa.GUID]any {
-		return map[wsa.GUID]any{
-			wsa.WSAID_ACCEPTEX: provider.AcceptExFunc(func(listen, accept wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error {
-				ss, err := get()
-				if err != nil {
-					return err
-				}
-				return ss.acceptEx(listen, accept, buf, rxLen, localLen, remoteLen, received, ov)
-			}),
-			wsa.WSAID_GETACCEPTEXSOCKADDRS: provider.GetAcceptExSockaddrsFunc(wsp.GetAcceptExSockaddrs),
-			wsa.WSAID_CONNECTEX: provider.ConnectExFunc(func(s wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error {
-				ss, err := get()
-				if err != nil {
-					return err
-				}
-				return ss.connectEx(s, name, sendBuf, sent, ov)
-			}),
-			wsa.WSAID_DISCONNECTEX: provider.DisconnectExFunc(func(s wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error {
-				ss, err := get()
-				if err != nil {
-					return err
-				}
-				return ss.disconnectEx(s, ov, flags, reserved)
-			}),
-			wsa.WSAID_TRANSMITFILE: provider.TransmitFileFunc(func(s wsa.Socket, file *os.File, n, perSend uint32, ov *wsa.Overlapped, bufs *wsa.TransmitFileBuffers, flags uint32) error {
-				ss, err := get()
-				if err != nil {
-					return err
-				}
-				return ss.transmitFile(s, file, n, perSend, ov, bufs, flags)
-			}),
-			wsa.WSAID_TRANSMITPACKETS: provider.TransmitPacketsFunc(func(s wsa.Socket, elements []wsa.TransmitPacketsElement, sendSize uint32, ov *wsa.Overlapped, flags uint32) error {
-				ss, err := get()
-				if err != nil {
-					return err
-				}
-				return ss.transmitPackets(s, elements, sendSize, ov, flags)
-			}),
-			wsa.WSAID_WSARECVMSG: provider.WSARecvMsgFunc(func(s wsa.Socket, msg *wsa.WSAMsg, received *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
-				ss, err := get()
-				if err != nil {
-					return err
-				}
-				return ss.wsaRecvMsg(s, msg, received, ov, cr)
-			}),
-			wsa.WSAID_WSASENDMSG: provider.WSASendMsgFunc(func(s wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
-				ss, err := get()
-				if err != nil {
-					return err
-				}
-				return ss.wsaSendMsg(s, msg, flags, sent, ov, cr)
-			}),
-		}
-	})
+	return wsp.Extensions(ss, wsp.ExtensionFuncs[*session])
 }
 
 // extSocket resolves a handle given to an extension function, with its

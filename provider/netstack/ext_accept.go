@@ -13,7 +13,7 @@ import (
 // AcceptEx, GetAcceptExSockaddrs, SO_UPDATE_ACCEPT_CONTEXT and
 // SO_UPDATE_CONNECT_CONTEXT (spec §5.10).
 //
-// acceptEx is AcceptEx. listen must be a listening socket (else WSAEINVAL);
+// AcceptEx is AcceptEx. listen must be a listening socket (else WSAEINVAL);
 // accept a socket of the same family and type that is neither bound,
 // connected nor listening, and not the accept socket of another pending
 // AcceptEx (else WSAEINVAL). Each address length must be at least the
@@ -41,7 +41,7 @@ import (
 //
 // Without an OVERLAPPED (Windows requires one) the call blocks like accept,
 // whatever FIONBIO says; closing either socket ends it with WSAEINTR.
-func (ss *session) acceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error {
+func (ss *session) AcceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error {
 	l, up, err := ss.extSocket(lh)
 	if err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 
 // ConnectEx and DisconnectEx (spec §5.10).
 //
-// connectEx is ConnectEx. The socket must be a stream socket (a datagram
+// ConnectEx is ConnectEx. The socket must be a stream socket (a datagram
 // socket is WSAEOPNOTSUPP: MSL only says ConnectEx is for connection-
 // oriented sockets), bound (else WSAEINVAL), not listening (WSAEINVAL), not
 // connected (WSAEISCONN) or connecting (WSAEALREADY); the address is checked
@@ -22,7 +22,7 @@ import (
 // be called again. *sent is set only when it completes at once. The socket
 // is fully usable after completion; SO_UPDATE_CONNECT_CONTEXT is accepted.
 // Without an OVERLAPPED the call blocks.
-func (ss *session) connectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error {
+func (ss *session) ConnectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ func (s *socket) startConnect(a sockAddr) error {
 	return nil
 }
 
-// disconnectEx is DisconnectEx: a graceful disconnect of a connected stream
+// DisconnectEx is DisconnectEx: a graceful disconnect of a connected stream
 // socket (a datagram socket is WSAEOPNOTSUPP, an unconnected one
 // WSAENOTCONN; flags other than TF_REUSE_SOCKET or a non-zero reserved
 // WSAEINVAL). It is an operation of the send queue, so it starts after the
@@ -119,7 +119,7 @@ func (s *socket) startConnect(a sockAddr) error {
 // used with ConnectEx (the old connection lingers in TIME_WAIT inside
 // gVisor, so rebinding its very port may fail for a while). Without an
 // OVERLAPPED the call blocks.
-func (ss *session) disconnectEx(h wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error {
+func (ss *session) DisconnectEx(h wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -18,7 +19,7 @@ import (
 // are; otherwise they are ordinary calls that honour FIONBIO and the
 // time-outs.
 
-// wsaRecvMsg is WSARecvMsg: one datagram into msg.Buffers, its source into
+// WSARecvMsg is WSARecvMsg: one datagram into msg.Buffers, its source into
 // msg.Name, control data into msg.Control (resliced to the bytes written)
 // and the flags into msg.Flags, all written when the operation completes.
 // msg.Flags in: MSG_PEEK (MSG_OOB is WSAEOPNOTSUPP, any other bit
@@ -33,7 +34,7 @@ import (
 // for a datagram sent to a broadcast or multicast address. An unbound socket
 // is WSAEINVAL. *received is set when the call completes at once (also with
 // WSAEMSGSIZE).
-func (ss *session) wsaRecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
+func (ss *session) WSARecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err
@@ -89,25 +90,7 @@ func (ss *session) wsaRecvMsg(h wsa.Socket, msg *wsa.WSAMsg, received *uint32, o
 		msg.Flags = out
 		return uint32(w.n), out, err
 	}
-	var n uint32
-	if ov != nil && s.overlapped {
-		op := s.ovq.NewOp(up, ov, cr, nil)
-		if cr != nil {
-			tid, terr := up.WPUOpenCurrentThread()
-			if terr != nil {
-				return terr
-			}
-			op.Tid = tid
-		}
-		op.Try = try
-		n, _, err = s.ovq.Submit(&s.ovq.Recv, op)
-	} else {
-		err = s.rd.Block(nonblocking, s.rcvTimeout(), func() error {
-			var err error
-			n, _, err = try()
-			return err
-		})
-	}
+	n, err := wsp.MsgCall(up, &s.ovq, &s.ovq.Recv, ov, cr, s.overlapped, &s.rd.Readiness, func() bool { return nonblocking }, s.rcvTimeout, try)
 	if (err == nil || err == wsa.WSAEMSGSIZE) && received != nil {
 		*received = n
 	}
@@ -213,7 +196,7 @@ func (s *socket) tryRecvDgramResult(w *scatterWriter, peek bool) (tcpip.ReadResu
 	}
 }
 
-// wsaSendMsg is WSASendMsg: one datagram of msg.Buffers to msg.Name (nil:
+// WSASendMsg is WSASendMsg: one datagram of msg.Buffers to msg.Name (nil:
 // the connected peer), checked as sendto checks it. flags: MSG_DONTROUTE
 // (ignored); MSG_OOB and MSG_PARTIAL are WSAEOPNOTSUPP; other bits
 // WSAEINVAL. msg.Control may choose the source address:
@@ -229,7 +212,7 @@ func (s *socket) tryRecvDgramResult(w *scatterWriter, peek bool) (tcpip.ReadResu
 //
 // Any other control message, or a malformed one, is WSAEINVAL. *sent is set
 // when the call completes at once.
-func (ss *session) wsaSendMsg(h wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
+func (ss *session) WSASendMsg(h wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err
@@ -255,28 +238,11 @@ func (ss *session) wsaSendMsg(h wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent 
 		}
 		return uint32(total), 0, nil
 	}
-	var n uint32
-	if ov != nil && s.overlapped {
-		op := s.ovq.NewOp(up, ov, cr, nil)
-		if cr != nil {
-			tid, terr := up.WPUOpenCurrentThread()
-			if terr != nil {
-				return terr
-			}
-			op.Tid = tid
-		}
-		op.Try = try
-		n, _, err = s.ovq.Submit(&s.ovq.Send, op)
-	} else {
+	n, err := wsp.MsgCall(up, &s.ovq, &s.ovq.Send, ov, cr, s.overlapped, &s.rd.Readiness, func() bool {
 		s.mu.Lock()
-		nonblocking := s.opts.Nonblocking
-		s.mu.Unlock()
-		err = s.rd.Block(nonblocking, s.sndTimeout(), func() error {
-			var err error
-			n, _, err = try()
-			return err
-		})
-	}
+		defer s.mu.Unlock()
+		return s.opts.Nonblocking
+	}, s.sndTimeout, try)
 	if err == nil && sent != nil {
 		*sent = n
 	}
@@ -315,7 +281,7 @@ func (s *socket) sendControl(b []byte) (tcpip.SendableControlMessages, error) {
 }
 
 // checkPktinfo4 accepts an IN_PKTINFO that asks for what gVisor does
-// anyway (see wsaSendMsg).
+// anyway (see WSASendMsg).
 func (s *socket) checkPktinfo4(p wsa.InPktinfo) error {
 	if p.Ifindex != 0 && !s.ss.p.gs.HasNIC(tcpip.NICID(p.Ifindex)) {
 		return wsa.WSAEINVAL

@@ -34,13 +34,13 @@ func newTransmitDisconnector(s *socket, flags uint32) *disconnector {
 	return &disconnector{s: s, reuse: reuse, noWait: !reuse}
 }
 
-// transmitFile is TransmitFile on a connected stream socket (a datagram
+// TransmitFile is TransmitFile on a connected stream socket (a datagram
 // socket is WSAEOPNOTSUPP; an unconnected one WSAENOTCONN; after
 // shutdown(SD_SEND) WSAESHUTDOWN): buffers.Head, then bytesToWrite bytes
 // of file (0: to its end) from the offset in ov (Offset, OffsetHigh), or,
 // without an OVERLAPPED, from the file's current offset, which then
 // advances past the bytes sent; then buffers.Tail. file may be nil.
-func (ss *session) transmitFile(h wsa.Socket, file *os.File, bytesToWrite, bytesPerSend uint32, ov *wsa.Overlapped, buffers *wsa.TransmitFileBuffers, flags uint32) error {
+func (ss *session) TransmitFile(h wsa.Socket, file *os.File, bytesToWrite, bytesPerSend uint32, ov *wsa.Overlapped, buffers *wsa.TransmitFileBuffers, flags uint32) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err
@@ -72,14 +72,14 @@ func (ss *session) transmitFile(h wsa.Socket, file *os.File, bytesToWrite, bytes
 	return err
 }
 
-// transmitPackets is TransmitPackets (elements: see wsp.PacketSegments).
+// TransmitPackets is TransmitPackets (elements: see wsp.PacketSegments).
 //
 // On a connected stream socket the elements are sent as one stream (as
 // TransmitFile). On a connected datagram socket (unconnected: WSAENOTCONN)
 // consecutive elements are combined into one datagram up to one marked
 // TP_ELEMENT_EOP or the last; TF_DISCONNECT (and so TF_REUSE_SOCKET) is
 // WSAEINVAL there.
-func (ss *session) transmitPackets(h wsa.Socket, elements []wsa.TransmitPacketsElement, sendSize uint32, ov *wsa.Overlapped, flags uint32) error {
+func (ss *session) TransmitPackets(h wsa.Socket, elements []wsa.TransmitPacketsElement, sendSize uint32, ov *wsa.Overlapped, flags uint32) error {
 	s, up, err := ss.extSocket(h)
 	if err != nil {
 		return err

@@ -62,25 +62,9 @@ func (ss *session) WSPAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData 
 	s.mu.Lock()
 	listening, nonblocking := s.listening, s.opts.Nonblocking
 	s.mu.Unlock()
-	if !listening {
-		return wsa.INVALID_SOCKET, nil, wsa.WSAEINVAL
-	}
-	var (
-		ns   wsa.Socket
-		peer wsa.Sockaddr
-	)
-	err = s.rd.Block(nonblocking, 0, func() error {
-		var err error
-		ns, peer, err = s.tryAccept(cond, callbackData)
-		return err
+	return wsp.Accept(&s.rd.Readiness, listening, nonblocking, func() (wsa.Socket, wsa.Sockaddr, error) {
+		return s.tryAccept(cond, callbackData)
 	})
-	if err != wsa.WSATRY_AGAIN {
-		s.rd.Events.Reenable(wsa.FD_ACCEPT) // not when the condition deferred
-	}
-	if err != nil {
-		return wsa.INVALID_SOCKET, nil, err
-	}
-	return ns, peer, nil
 }
 
 // tryAccept is the non-blocking step of accept: WSAEWOULDBLOCK when no
@@ -106,21 +90,12 @@ func (s *socket) tryAccept(cond wsa.ConditionProc, callbackData uintptr) (wsa.So
 	s.mu.Unlock()
 
 	peer := fromFull(af, c.peer)
-	if cond != nil {
+	err := wsp.AcceptCondition(cond, callbackData, peer, func() wsa.Sockaddr {
 		local, _ := c.ep.GetLocalAddress()
-		var g uint32
-		switch cond(peer, nil, nil, nil, fromFull(af, local), nil, &g, callbackData) {
-		case wsa.CF_ACCEPT:
-		case wsa.CF_REJECT:
-			abortEndpoint(c.ep)
-			return 0, nil, wsa.WSAECONNREFUSED
-		case wsa.CF_DEFER:
-			s.requeue(c)
-			return 0, nil, wsa.WSATRY_AGAIN
-		default:
-			s.requeue(c)
-			return 0, nil, wsa.WSAEINVAL
-		}
+		return fromFull(af, local)
+	}, func() { abortEndpoint(c.ep) }, func() { s.requeue(c) })
+	if err != nil {
+		return 0, nil, err
 	}
 	ns, err := s.newAccepted(c)
 	if err != nil {

@@ -66,22 +66,14 @@ func (ss *session) WSPSetSockOpt(h wsa.Socket, level, optname int32, optval []by
 }
 
 func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
-	if n, ok, err := s.opts.GetStored(s.stream, name, b); ok {
+	if n, ok, err := wsp.GetSocketOpt(wsp.SockState{
+		Opts: &s.opts, Info: &s.info, Type: s.typ, Stream: s.stream, Listening: s.listening,
+		SoError: &s.soError, ConnectedAt: s.connectedAt,
+		PollConnect: func() bool { return s.pollConnectLocked() == connDone },
+	}, name, b); ok {
 		return n, err
 	}
 	switch name {
-	case wsa.SO_TYPE:
-		return wsa.PutInt32(b, s.typ)
-	case wsa.SO_ERROR:
-		if len(b) < wsa.SizeofInt32 {
-			return 0, wsa.WSAEFAULT
-		}
-		s.pollConnectLocked()
-		v := s.soError
-		s.soError = 0
-		return wsa.PutInt32(b, int32(v))
-	case wsa.SO_ACCEPTCONN:
-		return wsa.PutBool(b, s.listening)
 	case wsa.SO_RCVBUF:
 		v := s.opts.RcvBuf
 		if v < 0 {
@@ -94,20 +86,6 @@ func (s *socket) getSocketOptLocked(name int32, b []byte) (int32, error) {
 			v = int32(min(s.ep.SocketOptions().GetSendBufferSize(), 1<<31-1))
 		}
 		return wsa.PutInt32(b, v)
-	case wsa.SO_PROTOCOL_INFOW:
-		if len(b) < wsa.SizeofProtocolInfo {
-			return 0, wsa.WSAEFAULT
-		}
-		if err := s.info.Marshal(b); err != nil {
-			return 0, err
-		}
-		return wsa.SizeofProtocolInfo, nil
-	case wsa.SO_CONNECT_TIME:
-		v := uint32(0xFFFFFFFF)
-		if s.stream && !s.listening && s.pollConnectLocked() == connDone {
-			v = uint32(time.Since(s.connectedAt) / time.Second)
-		}
-		return wsa.PutUint32(b, v)
 	case wsa.SO_MAX_MSG_SIZE:
 		var v uint32
 		switch {

@@ -93,7 +93,7 @@ func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.U
 		}
 	}
 	if ss == nil {
-		ss = &session{p: p, sockets: make(map[*socket]struct{})}
+		ss = &session{p: p}
 		p.sessions = append(p.sessions, ss)
 	}
 	ss.up = up
@@ -138,8 +138,9 @@ type session struct {
 	// p.mu. At 0 the table is dead.
 	refs int
 
-	mu      sync.Mutex
-	sockets map[*socket]struct{}
+	sockets wsp.SocketSet[*socket]
+
+	wsp.Obsolete // obsolete routines, address strings
 }
 
 var _ provider.ProcTable = (*session)(nil)
@@ -201,13 +202,7 @@ func (ss *session) WSPCleanup() error {
 	if !last {
 		return nil
 	}
-	ss.mu.Lock()
-	socks := make([]*socket, 0, len(ss.sockets))
-	for s := range ss.sockets {
-		socks = append(socks, s)
-	}
-	ss.sockets = make(map[*socket]struct{})
-	ss.mu.Unlock()
+	socks := ss.sockets.Take()
 	for _, s := range socks {
 		s.ovq.Abort()
 	}
@@ -219,32 +214,7 @@ func (ss *session) WSPCleanup() error {
 	return nil
 }
 
-func (ss *session) addSocket(s *socket) {
-	ss.mu.Lock()
-	ss.sockets[s] = struct{}{}
-	ss.mu.Unlock()
-}
-
-func (ss *session) removeSocket(s *socket) {
-	ss.mu.Lock()
-	delete(ss.sockets, s)
-	ss.mu.Unlock()
-}
-
-// Obsolete and not-yet-implemented routines.
-
-// WSPCancelBlockingCall is the Winsock 1.1 call: WSAEOPNOTSUPP for 2.x.
-func (ss *session) WSPCancelBlockingCall() error { return wsa.WSAEOPNOTSUPP }
-
-// WSPJoinLeaf is obsolete multipoint: WSAEOPNOTSUPP.
-func (ss *session) WSPJoinLeaf(s wsa.Socket, name wsa.Sockaddr, callerData, calleeData []byte, sqos, gqos *wsa.QOS, flags uint32) (wsa.Socket, error) {
-	return wsa.INVALID_SOCKET, wsa.WSAEOPNOTSUPP
-}
-
-// WSPGetQOSByName is obsolete QoS: WSAEOPNOTSUPP.
-func (ss *session) WSPGetQOSByName(s wsa.Socket, name []byte) (*wsa.QOS, error) {
-	return nil, wsa.WSAEOPNOTSUPP
-}
+// Obsolete and not-yet-implemented routines: the rest are wsp.Obsolete.
 
 // WSPDuplicateSocket is WSADuplicateSocket. ws2 has no second process to
 // hand a socket to; it fails WSAEOPNOTSUPP (after checking the handle).
@@ -253,17 +223,4 @@ func (ss *session) WSPDuplicateSocket(h wsa.Socket, processID uint32) (wsa.Proto
 		return wsa.ProtocolInfo{}, err
 	}
 	return wsa.ProtocolInfo{}, wsa.WSAEOPNOTSUPP
-}
-
-// WSPStringToAddress is WSAStringToAddress through wsa.ParseSockaddrString.
-// af FROM_PROTOCOL_INFO (or 0) takes the family of info.
-func (ss *session) WSPStringToAddress(addr string, af int32, info *wsa.ProtocolInfo) (wsa.Sockaddr, error) {
-	return wsp.StringToAddress(addr, af, info)
-}
-
-// WSPAddressToString is WSAAddressToString through wsa.FormatSockaddr. A nil
-// address is WSAEFAULT; one of a family the provider does not serve,
-// WSAEINVAL.
-func (ss *session) WSPAddressToString(addr wsa.Sockaddr, info *wsa.ProtocolInfo) (string, error) {
-	return wsp.AddressToString(addr)
 }

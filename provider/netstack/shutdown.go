@@ -73,10 +73,7 @@ func (ss *session) WSPSendDisconnect(h wsa.Socket, disconnectData []byte) error 
 	if err != nil {
 		return err
 	}
-	if len(disconnectData) != 0 {
-		return wsa.WSAENOPROTOOPT
-	}
-	return s.shutdown(wsa.SD_SEND)
+	return wsp.Disconnect(disconnectData, func() error { return s.shutdown(wsa.SD_SEND) })
 }
 
 // WSPRecvDisconnect is WSARecvDisconnect: shutdown(SD_RECEIVE). TCP/IP has
@@ -86,10 +83,7 @@ func (ss *session) WSPRecvDisconnect(h wsa.Socket, disconnectData []byte) error 
 	if err != nil {
 		return err
 	}
-	if len(disconnectData) != 0 {
-		return wsa.WSAENOPROTOOPT
-	}
-	return s.shutdown(wsa.SD_RECEIVE)
+	return wsp.Disconnect(disconnectData, func() error { return s.shutdown(wsa.SD_RECEIVE) })
 }
 
 // WSPCloseSocket is closesocket. Calls blocked on the socket in other
@@ -117,12 +111,7 @@ func (ss *session) WSPCloseSocket(h wsa.Socket) error {
 	if err != nil {
 		return err
 	}
-	if err := s.close(); err != nil {
-		return err
-	}
-	s.ovq.Abort() // pending overlapped work: WSA_OPERATION_ABORTED
-	_ = up.WPUCloseSocketHandle(h)
-	return nil
+	return wsp.CloseSocket(up, h, &s.ovq, s.close)
 }
 
 // close carries out closesocket's linger rules; WSAEWOULDBLOCK leaves the
@@ -147,57 +136,33 @@ func (s *socket) close() error {
 		return nil
 	}
 	timeout := time.Duration(l.Linger) * time.Second
-	if s.opts.Nonblocking {
-		if !s.lingering {
-			s.lingering = true
-			s.lingerEnd = time.Now().Add(timeout)
-			s.shutSend = true
-			_ = s.ep.Shutdown(tcpip.ShutdownWrite)
-			// "Immediately" is a round trip: with nothing outstanding the
-			// FIN is acknowledged within it.
-			ep, grace := s.ep, s.graceLocked(timeout)
-			s.closing = true
-			s.mu.Unlock()
-			s.rd.WaitFor(time.Now().Add(grace), func() bool { return finAcked(ep) })
-			s.mu.Lock()
-			s.closing = false
-			if s.rd.IsClosed() {
-				s.mu.Unlock()
-				return nil
-			}
-		}
-		switch {
-		case finAcked(s.ep):
-		case time.Now().After(s.lingerEnd):
-			s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
-		default:
-			s.mu.Unlock()
-			return wsa.WSAEWOULDBLOCK
-		}
-		s.finishCloseLocked()
-		s.mu.Unlock()
-		return nil
-	}
-	// Blocking: send FIN after the queued data, wait until it is all
-	// acknowledged or the time is up.
-	s.shutSend = true
-	_ = s.ep.Shutdown(tcpip.ShutdownWrite)
-	ep := s.ep
-	s.closing = true
-	s.mu.Unlock()
-	done := s.rd.WaitFor(time.Now().Add(timeout), func() bool { return finAcked(ep) })
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closing = false
-	if s.rd.IsClosed() {
-		return nil // closed meanwhile (WSPCleanup)
-	}
-	if !done {
-		s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
-	}
-	s.finishCloseLocked()
-	return nil
+	return wsp.LingerClose(&s.mu, &s.rd.Readiness, &s.closing, &s.lingering, &s.lingerEnd, s.opts.Nonblocking, timeout, (*lingerOps)(s))
 }
+
+// lingerOps is a socket as wsp.LingerTransport, for its lingering close.
+type lingerOps socket
+
+func (o *lingerOps) SendFINLocked() {
+	o.shutSend = true
+	_ = o.ep.Shutdown(tcpip.ShutdownWrite)
+}
+
+func (o *lingerOps) GraceLocked(linger time.Duration) time.Duration {
+	return (*socket)(o).graceLocked(linger)
+}
+
+func (o *lingerOps) FinAckedLocked() bool { return finAcked(o.ep) }
+
+func (o *lingerOps) FinAckedFunc() func() bool {
+	ep := o.ep
+	return func() bool { return finAcked(ep) }
+}
+
+func (o *lingerOps) AbortLocked() {
+	o.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
+}
+
+func (o *lingerOps) FinishCloseLocked() { (*socket)(o).finishCloseLocked() }
 
 // graceLocked is how long a non-blocking lingering close waits for its FIN
 // to be acknowledged before failing WSAEWOULDBLOCK: twice the smoothed RTT

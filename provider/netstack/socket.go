@@ -224,7 +224,7 @@ func (ss *session) register(up provider.UpcallTable, s *socket, ep tcpip.Endpoin
 	}
 	s.handle = h
 	s.ovq.Init(&s.rd.Readiness, h)
-	ss.addSocket(s)
+	ss.sockets.Add(s)
 	return h, nil
 }
 
@@ -471,7 +471,7 @@ func (s *socket) finishCloseLocked() {
 	s.deferred = nil
 	s.ep.Close()
 	s.rd.detach()
-	s.ss.removeSocket(s)
+	s.ss.sockets.Remove(s)
 }
 
 // abortEndpoint resets and closes a connection the application never got.

@@ -2,6 +2,7 @@ package wsp
 
 import (
 	"encoding/binary"
+	"os"
 	"runtime"
 	"sync"
 	"weak"
@@ -69,4 +70,75 @@ func ExtensionPointer(handles map[wsa.GUID]uintptr, in, out []byte) (int32, erro
 	}
 	binary.LittleEndian.PutUint64(out, uint64(h))
 	return 8, nil
+}
+
+// ExtSession is what a provider's procedure table implements for the
+// Microsoft extension functions (spec §2.7, §5.10): each method is the
+// function of the same name, its sockets resolved through the table.
+type ExtSession interface {
+	AcceptEx(listen, accept wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error
+	ConnectEx(s wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error
+	DisconnectEx(s wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error
+	TransmitFile(s wsa.Socket, file *os.File, n, perSend uint32, ov *wsa.Overlapped, bufs *wsa.TransmitFileBuffers, flags uint32) error
+	TransmitPackets(s wsa.Socket, elements []wsa.TransmitPacketsElement, sendSize uint32, ov *wsa.Overlapped, flags uint32) error
+	WSARecvMsg(s wsa.Socket, msg *wsa.WSAMsg, received *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error
+	WSASendMsg(s wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error
+}
+
+// ExtensionFuncs builds the extension functions of a table, for
+// Extensions: each calls get for the table (failing with its error, e.g.
+// WSANOTINITIALISED once the table is gone) and then the table's method.
+func ExtensionFuncs[T ExtSession](get func() (T, error)) map[wsa.GUID]any {
+	return map[wsa.GUID]any{
+		wsa.WSAID_ACCEPTEX: provider.AcceptExFunc(func(listen, accept wsa.Socket, buf []byte, rxLen, localLen, remoteLen uint32, received *uint32, ov *wsa.Overlapped) error {
+			ss, err := get()
+			if err != nil {
+				return err
+			}
+			return ss.AcceptEx(listen, accept, buf, rxLen, localLen, remoteLen, received, ov)
+		}),
+		wsa.WSAID_GETACCEPTEXSOCKADDRS: provider.GetAcceptExSockaddrsFunc(GetAcceptExSockaddrs),
+		wsa.WSAID_CONNECTEX: provider.ConnectExFunc(func(s wsa.Socket, name wsa.Sockaddr, sendBuf []byte, sent *uint32, ov *wsa.Overlapped) error {
+			ss, err := get()
+			if err != nil {
+				return err
+			}
+			return ss.ConnectEx(s, name, sendBuf, sent, ov)
+		}),
+		wsa.WSAID_DISCONNECTEX: provider.DisconnectExFunc(func(s wsa.Socket, ov *wsa.Overlapped, flags, reserved uint32) error {
+			ss, err := get()
+			if err != nil {
+				return err
+			}
+			return ss.DisconnectEx(s, ov, flags, reserved)
+		}),
+		wsa.WSAID_TRANSMITFILE: provider.TransmitFileFunc(func(s wsa.Socket, file *os.File, n, perSend uint32, ov *wsa.Overlapped, bufs *wsa.TransmitFileBuffers, flags uint32) error {
+			ss, err := get()
+			if err != nil {
+				return err
+			}
+			return ss.TransmitFile(s, file, n, perSend, ov, bufs, flags)
+		}),
+		wsa.WSAID_TRANSMITPACKETS: provider.TransmitPacketsFunc(func(s wsa.Socket, elements []wsa.TransmitPacketsElement, sendSize uint32, ov *wsa.Overlapped, flags uint32) error {
+			ss, err := get()
+			if err != nil {
+				return err
+			}
+			return ss.TransmitPackets(s, elements, sendSize, ov, flags)
+		}),
+		wsa.WSAID_WSARECVMSG: provider.WSARecvMsgFunc(func(s wsa.Socket, msg *wsa.WSAMsg, received *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
+			ss, err := get()
+			if err != nil {
+				return err
+			}
+			return ss.WSARecvMsg(s, msg, received, ov, cr)
+		}),
+		wsa.WSAID_WSASENDMSG: provider.WSASendMsgFunc(func(s wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent *uint32, ov *wsa.Overlapped, cr wsa.CompletionRoutine) error {
+			ss, err := get()
+			if err != nil {
+				return err
+			}
+			return ss.WSASendMsg(s, msg, flags, sent, ov, cr)
+		}),
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 
+	"github.com/ws2go/ws2/provider"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -74,4 +75,25 @@ func (s IoctlSocket) Ioctl(code uint32, in, out []byte) (n int32, ok bool, err e
 		return 0, true, wsa.WSAEOPNOTSUPP // no registered I/O (RIO)
 	}
 	return 0, false, nil
+}
+
+// IoctlCall is WSPIoctl once the socket is resolved: ioctl runs at once.
+// With an OVERLAPPED on an overlapped socket the upcall table is obtained
+// first (its error fails the call) and a successful result is also
+// delivered as a completed operation of qs (cr and tid as given).
+func IoctlCall(upcalls func() (provider.UpcallTable, error), qs *Queues, overlapped bool, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID, ioctl func() (int32, error)) (uint32, error) {
+	if ov != nil && overlapped {
+		up, err := upcalls()
+		if err != nil {
+			return 0, err
+		}
+		n, err := ioctl()
+		if err != nil {
+			return 0, err
+		}
+		qs.NewOp(up, ov, cr, tid).Deliver(nil, uint32(n), 0)
+		return uint32(n), nil
+	}
+	n, err := ioctl()
+	return uint32(n), err
 }
