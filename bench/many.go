@@ -1,9 +1,8 @@
 package bench
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
+	"github.com/ws2go/ws2/examples/iocpecho/iocpserver"
 	"runtime"
 	"sync"
 	"testing"
@@ -256,210 +255,18 @@ func (g *goroutineServer) close() {
 	g.mu.Unlock()
 }
 
-// The IOCP echo server: the structure of examples/iocpecho (a completion
-// port, AcceptEx on pre-created sockets, worker goroutines in
-// GetQueuedCompletionStatus, one receive or send in flight per connection).
-
-const (
-	iocpKeyListen = 0
-	iocpAddrBlock = wsa.SizeofSockaddrInet4 + 16
-)
-
-type iocpAccept struct {
-	ov     wsa.Overlapped
-	sock   wsa.Socket
-	buf    [2 * iocpAddrBlock]byte
-	nbytes uint32
-}
-
-type iocpConn struct {
-	sock   wsa.Socket
-	recvOv wsa.Overlapped
-	sendOv wsa.Overlapped
-	buf    [16 << 10]byte
-	flags  uint32
-	unsent []byte
-}
-
-type iocpServer struct {
-	h      *api.Session
-	listen wsa.Socket
-	port   wsa.Handle
-
-	mu      sync.Mutex
-	accepts map[*wsa.Overlapped]*iocpAccept
-	conns   map[uintptr]*iocpConn
-	nextKey uintptr
-	wg      sync.WaitGroup
-}
+// iocpServer adapts examples/iocpecho's completion-port server (AcceptEx,
+// worker goroutines in GetQueuedCompletionStatus) to echoServer.
+type iocpServer struct{ *iocpserver.Server }
 
 func serveIOCP(h *api.Session, bind wsa.Sockaddr, workers, pendingAccepts int) (*iocpServer, error) {
-	l, err := listenTCP(h, bind)
+	srv, err := iocpserver.Serve(h, bind, workers, pendingAccepts)
 	if err != nil {
 		return nil, err
 	}
-	s := &iocpServer{h: h, listen: l, accepts: map[*wsa.Overlapped]*iocpAccept{}, conns: map[uintptr]*iocpConn{}, nextKey: 1}
-	s.port, err = h.CreateIoCompletionPort(api.INVALID_HANDLE_VALUE, 0, 0, uint32(workers))
-	if err == nil {
-		_, err = h.CreateIoCompletionPort(wsa.Handle(l), s.port, iocpKeyListen, 0)
-	}
-	for i := 0; err == nil && i < pendingAccepts; i++ {
-		err = s.postAccept()
-	}
-	if err != nil {
-		s.close()
-		return nil, err
-	}
-	for range workers {
-		w, err := h.NewCompletionWorker(s.port)
-		if err != nil {
-			s.close()
-			return nil, err
-		}
-		s.wg.Add(1)
-		go s.work(w)
-	}
-	return s, nil
+	return &iocpServer{srv}, nil
 }
 
-func (s *iocpServer) addr() (wsa.Sockaddr, error) { return s.h.Getsockname(s.listen) }
-
-func (s *iocpServer) served() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return int(s.nextKey - 1)
-}
-
-func (s *iocpServer) postAccept() error {
-	sock, err := s.h.Socket(wsa.AF_INET, wsa.SOCK_STREAM, wsa.IPPROTO_TCP)
-	if err != nil {
-		return err
-	}
-	op := &iocpAccept{sock: sock}
-	s.mu.Lock()
-	s.accepts[&op.ov] = op
-	s.mu.Unlock()
-	err = s.h.AcceptEx(s.listen, sock, op.buf[:], 0, iocpAddrBlock, iocpAddrBlock, &op.nbytes, &op.ov)
-	if err != nil && !errors.Is(err, wsa.WSA_IO_PENDING) {
-		s.mu.Lock()
-		delete(s.accepts, &op.ov)
-		s.mu.Unlock()
-		s.h.Closesocket(sock)
-		return err
-	}
-	return nil
-}
-
-func (s *iocpServer) work(w *api.CompletionWorker) {
-	defer s.wg.Done()
-	defer w.Release()
-	for {
-		var n uint32
-		var key uintptr
-		var ov *wsa.Overlapped
-		err := w.GetQueuedCompletionStatus(&n, &key, &ov, wsa.WSA_INFINITE)
-		if ov == nil {
-			return // the port was closed
-		}
-		if key == iocpKeyListen {
-			s.accepted(ov, err)
-			continue
-		}
-		s.mu.Lock()
-		c := s.conns[key]
-		s.mu.Unlock()
-		switch {
-		case c == nil:
-		case err != nil || (ov == &c.recvOv && n == 0):
-			s.drop(key, c)
-		case ov == &c.recvOv:
-			c.unsent = c.buf[:n]
-			s.send(key, c)
-		case ov == &c.sendOv:
-			c.unsent = c.unsent[n:]
-			if len(c.unsent) > 0 {
-				s.send(key, c)
-			} else {
-				s.recv(key, c)
-			}
-		}
-	}
-}
-
-func (s *iocpServer) accepted(ov *wsa.Overlapped, err error) {
-	s.mu.Lock()
-	op := s.accepts[ov]
-	delete(s.accepts, ov)
-	s.mu.Unlock()
-	if op == nil {
-		return
-	}
-	if err != nil { // the listening socket was closed
-		s.h.Closesocket(op.sock)
-		return
-	}
-	var lb [8]byte
-	binary.LittleEndian.PutUint64(lb[:], uint64(s.listen))
-	if err := s.h.Setsockopt(op.sock, wsa.SOL_SOCKET, wsa.SO_UPDATE_ACCEPT_CONTEXT, lb[:]); err != nil {
-		s.h.Closesocket(op.sock)
-	} else {
-		s.mu.Lock()
-		key := s.nextKey
-		s.nextKey++
-		c := &iocpConn{sock: op.sock}
-		s.conns[key] = c
-		s.mu.Unlock()
-		if _, err := s.h.CreateIoCompletionPort(wsa.Handle(c.sock), s.port, key, 0); err != nil {
-			s.drop(key, c)
-		} else {
-			s.recv(key, c)
-		}
-	}
-	_ = s.postAccept()
-}
-
-func (s *iocpServer) recv(key uintptr, c *iocpConn) {
-	c.flags = 0
-	if err := s.h.WSARecv(c.sock, [][]byte{c.buf[:]}, nil, &c.flags, &c.recvOv, nil); err != nil && !errors.Is(err, wsa.WSA_IO_PENDING) {
-		s.drop(key, c)
-	}
-}
-
-func (s *iocpServer) send(key uintptr, c *iocpConn) {
-	if err := s.h.WSASend(c.sock, [][]byte{c.unsent}, nil, 0, &c.sendOv, nil); err != nil && !errors.Is(err, wsa.WSA_IO_PENDING) {
-		s.drop(key, c)
-	}
-}
-
-func (s *iocpServer) drop(key uintptr, c *iocpConn) {
-	s.mu.Lock()
-	_, live := s.conns[key]
-	delete(s.conns, key)
-	s.mu.Unlock()
-	if live {
-		s.h.Closesocket(c.sock)
-	}
-}
-
-// close stops accepting, closes every connection and the port, and waits
-// for the workers.
-func (s *iocpServer) close() {
-	s.h.Closesocket(s.listen)
-	s.mu.Lock()
-	conns := s.conns
-	s.conns = map[uintptr]*iocpConn{}
-	s.mu.Unlock()
-	for _, c := range conns {
-		s.h.Closesocket(c.sock)
-	}
-	if s.port != 0 {
-		s.h.CloseHandle(s.port)
-	}
-	s.wg.Wait()
-	s.mu.Lock()
-	for _, op := range s.accepts {
-		s.h.Closesocket(op.sock)
-	}
-	s.accepts = nil
-	s.mu.Unlock()
-}
+func (s *iocpServer) addr() (wsa.Sockaddr, error) { return s.Addr() }
+func (s *iocpServer) served() int                 { return s.Accepted() }
+func (s *iocpServer) close()                      { s.Close() }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	"github.com/ws2go/ws2/examples/iocpecho/iocpserver"
 	"log/slog"
 	"sync"
 	"testing"
@@ -49,7 +50,7 @@ func TestThroughChain(t *testing.T) {
 		t.Fatalf("first entry %q, chain %v", top.ProtocolName, top.ProtocolChain)
 	}
 
-	srv, err := Serve(h.Session, &wsa.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}, 2, 4)
+	srv, err := iocpserver.Serve(h.Session, &wsa.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}, 2, 4)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Command iocpecho shows two Winsock programs a Windows programmer knows, on
 // a private in-process stack: an echo server built on a completion port with
-// AcceptEx and worker goroutines (server.go), and a client built on
+// AcceptEx and worker goroutines (package iocpserver), and a client built on
 // WSAEventSelect (client.go). It runs a few clients against the server and
 // prints what came back.
 package main
@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/ws2go/ws2/examples/iocpecho/iocpserver"
 	"log"
 
 	"github.com/ws2go/ws2"
@@ -21,7 +22,7 @@ func main() {
 	}
 	defer h.Close()
 
-	srv, err := Serve(h.Session, &wsa.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}, 2, 4)
+	srv, err := iocpserver.Serve(h.Session, &wsa.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}, 2, 4)
 	if err != nil {
 		log.Fatal(err)
 	}

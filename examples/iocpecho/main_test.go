@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	"github.com/ws2go/ws2/examples/iocpecho/iocpserver"
 	"io"
 	"os"
 	"sync"
@@ -40,7 +41,7 @@ func TestManyClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	srv, err := Serve(h.Session, &wsa.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}, 2, 4)
+	srv, err := iocpserver.Serve(h.Session, &wsa.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}, 2, 4)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,13 @@
-package main
+// Package iocpserver is an echo server written the way Windows servers are:
+// a completion port, AcceptEx with pre-created sockets, and worker
+// goroutines in GetQueuedCompletionStatus. examples/iocpecho runs it, and
+// the benchmark suite measures it against a goroutine-per-connection server.
+package iocpserver
 
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ws2go/ws2/api"
 	"github.com/ws2go/ws2/wsa"
@@ -49,6 +54,8 @@ type Server struct {
 	conns   map[uintptr]*conn
 	nextKey uintptr
 	wg      sync.WaitGroup
+
+	accepted atomic.Int64 // connections taken on so far
 }
 
 // Serve listens on addr and starts workers goroutines. Stop it with Close.
@@ -89,6 +96,9 @@ func Serve(h *api.Session, addr wsa.Sockaddr, workers, pendingAccepts int) (*Ser
 	return s, nil
 }
 
+// Accepted is how many connections the server has taken on so far.
+func (s *Server) Accepted() int { return int(s.accepted.Load()) }
+
 // Addr is the listening address.
 func (s *Server) Addr() (wsa.Sockaddr, error) { return s.h.Getsockname(s.listen) }
 
@@ -127,7 +137,7 @@ func (s *Server) work(w *api.CompletionWorker) {
 			return // the port was closed (ERROR_ABANDONED_WAIT_0)
 		}
 		if key == keyListen {
-			s.accepted(ov, err)
+			s.acceptDone(ov, err)
 			continue
 		}
 		s.mu.Lock()
@@ -153,10 +163,10 @@ func (s *Server) work(w *api.CompletionWorker) {
 	}
 }
 
-// accepted completes an AcceptEx: the new connection is associated with the
+// acceptDone completes an AcceptEx: the new connection is associated with the
 // port under its own key, its first receive is issued, and the AcceptEx is
 // posted again.
-func (s *Server) accepted(ov *wsa.Overlapped, err error) {
+func (s *Server) acceptDone(ov *wsa.Overlapped, err error) {
 	s.mu.Lock()
 	op := s.accepts[ov]
 	delete(s.accepts, ov)
@@ -182,6 +192,7 @@ func (s *Server) accepted(ov *wsa.Overlapped, err error) {
 		if _, err := s.h.CreateIoCompletionPort(wsa.Handle(c.sock), s.port, key, 0); err != nil {
 			s.drop(key, c)
 		} else {
+			s.accepted.Add(1)
 			s.recv(key, c)
 		}
 	}
