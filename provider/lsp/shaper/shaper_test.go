@@ -261,7 +261,7 @@ func TestCancelAndClose(t *testing.T) {
 	start := time.Now()
 	blocked := make(chan error, 1)
 	go func() { _, err := h.Send(c, []byte("x"), 0); blocked <- err }()
-	time.Sleep(20 * time.Millisecond)
+	waitGoroutineIn(t, "shaper.(*table).send(") // queued behind ov1, not racing the close
 	must(t, h.Closesocket(c))
 	if _, err := h.WSAWaitForMultipleEvents([]wsa.Handle{ev1}, false, 10000, false); err != nil {
 		t.Fatal(err)
@@ -282,20 +282,48 @@ func TestCancelAndClose(t *testing.T) {
 	}
 }
 
+// goroutines returns the stacks of the goroutines whose stack mentions s.
+func goroutines(s string) []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var found []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, s) && !strings.Contains(g, "shaper_test.goroutines") {
+			found = append(found, g)
+		}
+	}
+	return found
+}
+
+// waitGoroutineIn waits until a goroutine is blocked in fn.
+func waitGoroutineIn(t *testing.T, fn string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		for _, g := range goroutines(fn) {
+			if strings.Contains(g, "[chan receive") || strings.Contains(g, "[select") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no goroutine blocked in %s", fn)
+		}
+	}
+}
+
 // noGoroutinesIn fails t if goroutines running code of pkg (e.g.
 // "lsp/shaper.") outlive the test's host (a few seconds' grace).
 func noGoroutinesIn(t *testing.T, pkg string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var left []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, pkg) && !strings.Contains(g, "noGoroutinesIn") {
-				left = append(left, g)
-			}
-		}
+		left := goroutines(pkg)
 		if len(left) == 0 {
 			return
 		}

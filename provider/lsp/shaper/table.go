@@ -1,6 +1,7 @@
 package shaper
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -245,7 +246,11 @@ func (x *table) shape(so *sock, op *sendOp) {
 		delete(so.byOv, op.ov)
 	}
 	if err == nil {
-		err = op.ctx.Err() // a cancel that came just now
+		// A cancel that came just now. The socket's context is asked too:
+		// closesocket cancels it before its children, one by one, so the
+		// op before this one may have been aborted while op.ctx still
+		// looks alive.
+		err = cmp.Or(op.ctx.Err(), so.ctx.Err())
 	}
 	so.mu.Unlock()
 	defer op.stop()
