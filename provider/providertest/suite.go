@@ -433,6 +433,11 @@ func (e *env) await(ch <-chan error, what string) error {
 	}
 }
 
+// pastBuffers is the size of a send made after fill that must not complete
+// while the peer does not read: more than any send and receive buffer
+// (gVisor's or the kernel's, auto-tuned) could still take.
+const pastBuffers = 16 << 20
+
 // fill makes s non-blocking and sends until nothing more fits, the peer not
 // reading: until, after a pause for the data in flight to be acknowledged,
 // not a byte more is accepted. It returns the bytes sent.
@@ -440,7 +445,7 @@ func (e *env) fill(h Host, s wsa.Socket) int {
 	e.t.Helper()
 	e.setNonblocking(h, s, true)
 	chunk := make([]byte, 64<<10)
-	total := 0
+	total, idle := 0, 0
 	for round := 0; round < 100; round++ {
 		sent := 0
 		for i := 0; ; i++ {
@@ -455,7 +460,13 @@ func (e *env) fill(h Host, s wsa.Socket) int {
 			e.check(err, nil, "send while filling")
 		}
 		total += sent
-		if sent == 0 && round > 0 {
+		// Two quiet rounds in a row: what was in flight has landed in the
+		// peer's receive buffer (a loaded machine can hold it longer than
+		// one round).
+		if idle = idle + 1; sent > 0 {
+			idle = 0
+		}
+		if idle == 2 {
 			return total
 		}
 		time.Sleep(20 * time.Millisecond)

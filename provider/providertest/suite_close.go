@@ -110,7 +110,7 @@ var _ = addGroup("Close",
 		e.fill(e.cli, c)
 		e.setNonblocking(e.cli, c, false)
 		calls["send"] = async(func() error {
-			_, err := e.cli.Procs.WSPSend(c, [][]byte{make([]byte, 1<<20)}, 0, nil, nil, nil)
+			_, err := e.cli.Procs.WSPSend(c, [][]byte{make([]byte, pastBuffers)}, 0, nil, nil, nil)
 			return err
 		})
 		time.Sleep(50 * time.Millisecond) // let them block

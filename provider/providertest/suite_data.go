@@ -72,7 +72,7 @@ var _ = addGroup("Stream",
 		e.fill(e.cli, c)
 		e.setNonblocking(e.cli, c, false)
 		e.setTimeout(e.cli, c, wsa.SO_SNDTIMEO, 100*time.Millisecond)
-		_, err = e.cli.Procs.WSPSend(c, [][]byte{make([]byte, 1<<20)}, 0, nil, nil, nil)
+		_, err = e.cli.Procs.WSPSend(c, [][]byte{make([]byte, pastBuffers)}, 0, nil, nil, nil)
 		e.check(err, wsa.WSAETIMEDOUT, "send past SO_SNDTIMEO")
 	}},
 	testCase{name: "Peek", fn: func(e *env) {
