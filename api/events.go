@@ -128,7 +128,12 @@ func (s *Session) WSAWaitForMultipleEvents(events []wsa.Handle, waitAll bool, ti
 	if len(events) == 0 || len(events) > wsa.WSA_MAXIMUM_WAIT_EVENTS {
 		return wsa.WSA_WAIT_FAILED, wsa.WSA_INVALID_PARAMETER
 	}
-	objs := make([]*winobj.Event, len(events))
+	var buf [4]*winobj.Event // the usual few, without an allocation
+	objs := buf[:0]
+	if len(events) > len(buf) {
+		objs = make([]*winobj.Event, 0, len(events))
+	}
+	objs = objs[:len(events)]
 	for i, h := range events {
 		switch e := inst.table.lookup(uintptr(h)); {
 		case e == nil:

@@ -14,8 +14,8 @@ import (
 // WSASendMsg, WSARecvMsg and the mswsock functions) runs beginOp before it
 // calls the provider: ov.Internal becomes WSS_OPERATION_IN_PROGRESS
 // (atomically), the handle's own event is reset, and, unless the call has a
-// completion routine, ov.HEvent is reset and an opRecord for ov is
-// registered. The provider
+// completion routine, ov.HEvent is reset and, when it needs one (below),
+// an opRecord for ov is registered. The provider
 // completes the operation exactly once through WPUCompleteOverlappedRequest
 // (directly or through provider.CompleteOverlapped); with a completion
 // routine it queues the routine as an APC instead and the api sees nothing
@@ -23,9 +23,16 @@ import (
 //
 // The record does two things. It remembers the socket the operation was
 // issued on, so a completion that arrives after closesocket (an abort) still
-// reaches the socket's completion port. And it decides, race-free, whether a
-// completion is the "immediate success" that FILE_SKIP_COMPLETION_PORT_ON_
-// SUCCESS keeps off the port: its state starts at opIssuing; the issuing call
+// reaches the socket's completion port (or its handle's event). And it
+// decides, race-free, whether a completion is the "immediate success" that
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS keeps off the port. Neither matters
+// for an operation with an hEvent on a socket without a completion port,
+// the common case of event-driven overlapped I/O: no record is made for it
+// (a completion then finds the socket, if it is still open, through the
+// handle table, and a port associated meanwhile gets its packet, as in
+// Windows, where the completion looks at the file object's port; only a
+// port associated while the call itself runs may then get the packet of
+// an immediate success). With a record, its state starts at opIssuing; the issuing call
 // moves it, when the provider returns, to the outcome the caller will see
 // (nil → opReturnedOK, WSA_IO_PENDING → opReturnedPending, WSAEMSGSIZE from
 // a receive → opReturnedTruncated, anything else → opFailed); a completion
@@ -80,15 +87,21 @@ func (inst *instance) beginOp(so *socketObj, ov *wsa.Overlapped, cr wsa.Completi
 	}
 	c := opCall{ov: ov}
 	if cr == nil {
-		if h := ov.HEvent &^ 1; h != 0 {
+		h := ov.HEvent &^ 1
+		if h != 0 {
 			if ev := inst.event(h); ev != nil {
 				_ = ev.Reset()
 			}
 		}
-		c.rec = &opRecord{so: so}
-		inst.omu.Lock()
-		inst.ops[ov] = c.rec
-		inst.omu.Unlock()
+		if h == 0 || so.port.Load() != nil {
+			c.rec = &opRecord{so: so}
+			inst.omu.Lock()
+			if inst.ops[ov] == nil {
+				inst.nops.Add(1)
+			}
+			inst.ops[ov] = c.rec
+			inst.omu.Unlock()
+		}
 	}
 	return c
 }
@@ -127,6 +140,7 @@ func (inst *instance) endOp(c opCall, err error) error {
 				inst.omu.Lock()
 				if inst.ops[c.ov] == c.rec {
 					delete(inst.ops, c.ov)
+					inst.nops.Add(-1)
 				}
 				inst.omu.Unlock()
 			}
@@ -147,11 +161,15 @@ func (inst *instance) endOp(c opCall, err error) error {
 
 // takeOp removes and returns the record of ov, or nil.
 func (inst *instance) takeOp(ov *wsa.Overlapped) *opRecord {
+	if inst.nops.Load() == 0 {
+		return nil // no record at all: skip the lock
+	}
 	inst.omu.Lock()
 	defer inst.omu.Unlock()
 	rec := inst.ops[ov]
 	if rec != nil {
 		delete(inst.ops, ov)
+		inst.nops.Add(-1)
 	}
 	return rec
 }

@@ -46,8 +46,9 @@ type instance struct {
 	up       *upcalls
 	openType atomic.Int32 // SO_OPENTYPE
 
-	omu sync.Mutex
-	ops map[*wsa.Overlapped]*opRecord // overlapped operations issued and not completed
+	omu  sync.Mutex
+	ops  map[*wsa.Overlapped]*opRecord // overlapped operations issued and not completed that need a record
+	nops atomic.Int32                  // len(ops), read without omu: complete skips the map when 0
 
 	smu   sync.Mutex
 	socks map[*socketObj]struct{} // every socket object not yet drained
@@ -394,6 +395,9 @@ func isNil(v any) bool {
 func providerErr(err error) error {
 	if err == nil {
 		return nil
+	}
+	if e, ok := err.(wsa.Errno); ok && e != 0 {
+		return err // the usual case: no errors.As, no boxing again
 	}
 	var e wsa.Errno
 	if errors.As(err, &e) && e != 0 {

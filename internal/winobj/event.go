@@ -189,6 +189,11 @@ func (e *Event) unlink(l *waitLink) {
 // sends on wake), or the waiting goroutine itself when it gives up (timeout,
 // APC). A goroutine that loses that race to a Set receives from wake and
 // returns what the Set decided, so a consumed auto-reset signal is never lost.
+//
+// Waiters of wait-any waits are recycled (waiterPool): once the outcome is
+// decided and the waiter is dequeued from every object, nothing refers to
+// it any more. A wait-all waiter may still be looked at by a Set that
+// found it busy (trySatisfyAllUnlocked), so it is left to the collector.
 type waiter struct {
 	done   atomic.Bool
 	all    bool
@@ -197,7 +202,10 @@ type waiter struct {
 	objs   []*Event      // distinct objects, sorted by id: the lock order
 	links  []waitLink    // links[i] queues this wait on objs[i]
 	one    [1]waitLink   // links for a single-object wait, without an allocation
+	oneObj [1]*Event     // objs of a single-object wait
 }
+
+var waiterPool = sync.Pool{New: func() any { return &waiter{wake: make(chan struct{}, 1)} }}
 
 // waitLink queues a waiter on one object. Its fields other than w and index
 // belong to that object's mutex.
@@ -354,6 +362,7 @@ func Wait(objs []*Event, waitAll bool, timeout time.Duration, apc *APCQueue) (ui
 				return w.outcome()
 			}
 			w.unregister()
+			w.release()
 			return wsa.WSA_WAIT_TIMEOUT, nil
 		case <-apcReady:
 			if !w.claim() {
@@ -361,6 +370,7 @@ func Wait(objs []*Event, waitAll bool, timeout time.Duration, apc *APCQueue) (ui
 				return w.outcome()
 			}
 			w.unregister()
+			w.release()
 			if apc.RunPending() > 0 {
 				return wsa.WSA_WAIT_IO_COMPLETION, nil
 			}
@@ -401,27 +411,54 @@ func acquireLocked(objs, uniq []*Event, waitAll bool) (r uint32, err error, ok b
 	return 0, nil, false
 }
 
+// newWaiter returns a waiter for uniq (copied: the caller's slice is not
+// kept), recycled for a wait-any.
 func newWaiter(uniq []*Event, first []int, all bool) *waiter {
-	w := &waiter{all: all, objs: uniq, wake: make(chan struct{}, 1)}
+	var w *waiter
+	if all {
+		w = &waiter{wake: make(chan struct{}, 1)}
+	} else {
+		w = waiterPool.Get().(*waiter)
+	}
+	w.all = all
 	if len(uniq) == 1 {
+		w.oneObj[0] = uniq[0]
+		w.objs = w.oneObj[:]
 		w.links = w.one[:]
 	} else {
+		w.objs = append([]*Event(nil), uniq...)
 		w.links = make([]waitLink, len(uniq))
 	}
 	for i := range w.links {
-		w.links[i].w = w
-		w.links[i].index = first[i]
+		w.links[i] = waitLink{w: w, index: first[i]}
 	}
 	return w
 }
 
-// outcome is the result of a wait whose outcome a Set or Close decided.
+// release recycles a wait-any waiter whose outcome is decided and which is
+// dequeued from every object (its wake channel is empty again).
+func (w *waiter) release() {
+	if w.all {
+		return
+	}
+	w.done.Store(false)
+	w.result = 0
+	w.objs, w.links = nil, nil
+	w.oneObj[0] = nil
+	w.one[0] = waitLink{}
+	waiterPool.Put(w)
+}
+
+// outcome is the result of a wait whose outcome a Set or Close decided;
+// the waiter is released.
 func (w *waiter) outcome() (uint32, error) {
 	w.unregister()
-	if w.result < 0 {
+	result := w.result
+	w.release()
+	if result < 0 {
 		return wsa.WSA_WAIT_FAILED, wsa.WSA_INVALID_HANDLE
 	}
-	return wsa.WSA_WAIT_EVENT_0 + uint32(w.result), nil
+	return wsa.WSA_WAIT_EVENT_0 + uint32(result), nil
 }
 
 var firstOfOne = []int{0} // read only

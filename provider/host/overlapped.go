@@ -165,12 +165,13 @@ func (ss *session) WSPCancelIo(h wsa.Socket, ov *wsa.Overlapped) error {
 
 // WSPGetOverlappedResult is WSAGetOverlappedResult for an operation issued
 // on this provider: the bytes transferred and flags, and nil or the
-// operation's WSAE* error (see wsp.GetOverlappedResult). ov nil is
+// operation's WSAE* error (see wsp.Queues.GetOverlappedResult). ov nil is
 // WSAEFAULT; a pending operation WSA_IO_INCOMPLETE unless wait, which
 // blocks until it completes.
 func (ss *session) WSPGetOverlappedResult(h wsa.Socket, ov *wsa.Overlapped, wait bool) (uint32, uint32, error) {
-	if _, err := ss.lookup(h); err != nil {
+	s, err := ss.lookup(h)
+	if err != nil {
 		return 0, 0, err
 	}
-	return wsp.GetOverlappedResult(ov, wait)
+	return s.ovq.GetOverlappedResult(ov, wait)
 }

@@ -71,7 +71,15 @@ type gatherReader struct {
 
 // newGatherReader returns a reader over bufs starting at byte offset skip.
 func newGatherReader(bufs [][]byte, skip int) *gatherReader {
-	r := &gatherReader{bufs: bufs, left: bufLen(bufs) - skip}
+	r := new(gatherReader)
+	r.reset(bufs, skip)
+	return r
+}
+
+// reset makes r a reader over bufs starting at byte offset skip, so that
+// an operation reuses one reader for all its attempts.
+func (r *gatherReader) reset(bufs [][]byte, skip int) {
+	*r = gatherReader{bufs: bufs, left: bufLen(bufs) - skip}
 	for skip > 0 && r.i < len(bufs) {
 		if skip < len(bufs[r.i]) {
 			r.off = skip
@@ -80,7 +88,6 @@ func newGatherReader(bufs [][]byte, skip int) *gatherReader {
 		skip -= len(bufs[r.i])
 		r.i++
 	}
-	return r
 }
 
 // Read implements io.Reader.

@@ -296,8 +296,9 @@ func (s *socket) sendStream(bufs [][]byte, f uint32) (int, error) {
 		return 0, nil
 	}
 	sent := 0
+	g := new(gatherReader)
 	err := s.rd.Block(nonblocking, s.sndTimeout(), func() error {
-		n, err := s.trySendStream(bufs, sent)
+		n, err := s.trySendStream(g, bufs, sent)
 		sent += n
 		switch {
 		case err == wsa.WSAEWOULDBLOCK && nonblocking && sent > 0:
@@ -314,8 +315,8 @@ func (s *socket) sendStream(bufs [][]byte, f uint32) (int, error) {
 
 // trySendStream is the non-blocking step of a stream send: it buffers what
 // fits of bufs from byte offset skip, returning the bytes taken
-// (WSAEWOULDBLOCK when none fit).
-func (s *socket) trySendStream(bufs [][]byte, skip int) (int, error) {
+// (WSAEWOULDBLOCK when none fit). g is the caller's reader, reset here.
+func (s *socket) trySendStream(g *gatherReader, bufs [][]byte, skip int) (int, error) {
 	s.mu.Lock()
 	ep, shut, connErr := s.ep, s.shutSend, s.connErr
 	s.mu.Unlock()
@@ -325,7 +326,8 @@ func (s *socket) trySendStream(bufs [][]byte, skip int) (int, error) {
 	if connErr != nil {
 		return 0, connErr
 	}
-	n, terr := ep.Write(newGatherReader(bufs, skip), tcpip.WriteOptions{})
+	g.reset(bufs, skip)
+	n, terr := ep.Write(g, tcpip.WriteOptions{})
 	if terr != nil {
 		if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
 			return int(n), wsa.WSAEWOULDBLOCK
@@ -400,8 +402,19 @@ func (s *socket) sendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (int, error
 	return total, nil
 }
 
-// trySendDgram is the non-blocking step of a datagram send.
+// trySendDgram is the non-blocking step of a datagram send to dst (nil:
+// the connected peer).
 func (s *socket) trySendDgram(bufs [][]byte, dst *tcpip.FullAddress) error {
+	return s.trySendDgramOpts(nil, bufs, tcpip.WriteOptions{To: dst})
+}
+
+// trySendDgramOpts is trySendDgram with gVisor write options (a
+// destination and control messages); g, if not nil, is the caller's reader
+// (reset here), else one is made.
+func (s *socket) trySendDgramOpts(g *gatherReader, bufs [][]byte, opts tcpip.WriteOptions) error {
+	if g == nil {
+		g = new(gatherReader)
+	}
 	ep := s.endpoint()
 	for range 2 {
 		// gVisor reports an ICMP error on the next read or write; keep it
@@ -409,7 +422,8 @@ func (s *socket) trySendDgram(bufs [][]byte, dst *tcpip.FullAddress) error {
 		if terr := ep.LastError(); terr != nil {
 			s.noteICMP(terr)
 		}
-		_, terr := ep.Write(newGatherReader(bufs, 0), tcpip.WriteOptions{To: dst})
+		g.reset(bufs, 0)
+		_, terr := ep.Write(g, opts)
 		switch terr.(type) {
 		case nil:
 			return nil

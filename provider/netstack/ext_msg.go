@@ -233,7 +233,7 @@ func (ss *session) WSASendMsg(h wsa.Socket, msg *wsa.WSAMsg, flags uint32, sent 
 		return err
 	}
 	try := func() (uint32, uint32, error) {
-		if err := s.trySendDgramOpts(bufs, tcpip.WriteOptions{To: dst, ControlMessages: cm}); err != nil {
+		if err := s.trySendDgramOpts(nil, bufs, tcpip.WriteOptions{To: dst, ControlMessages: cm}); err != nil {
 			return 0, 0, err
 		}
 		return uint32(total), 0, nil
@@ -306,35 +306,6 @@ func (s *socket) checkPktinfo4(p wsa.InPktinfo) error {
 		}
 	}
 	return wsa.WSAEINVAL
-}
-
-// trySendDgramOpts is trySendDgram with gVisor write options (a
-// destination and control messages).
-func (s *socket) trySendDgramOpts(bufs [][]byte, opts tcpip.WriteOptions) error {
-	ep := s.endpoint()
-	for range 2 {
-		if terr := ep.LastError(); terr != nil {
-			s.noteICMP(terr)
-		}
-		_, terr := ep.Write(newGatherReader(bufs, 0), opts)
-		switch terr.(type) {
-		case nil:
-			return nil
-		case *tcpip.ErrWouldBlock:
-			return wsa.WSAEWOULDBLOCK
-		case *tcpip.ErrConnectionRefused:
-			s.noteICMP(terr)
-			continue
-		case *tcpip.ErrClosedForSend:
-			if s.rd.IsClosed() {
-				return wsa.WSAEINTR
-			}
-			return wsa.WSAESHUTDOWN
-		default:
-			return translate(terr)
-		}
-	}
-	return wsa.WSAEWOULDBLOCK
 }
 
 // setPktinfoLocked is setsockopt(IP_PKTINFO or IPV6_PKTINFO), BOOL: whether

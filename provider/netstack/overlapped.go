@@ -2,7 +2,6 @@ package netstack
 
 import (
 	"github.com/ws2go/ws2/provider"
-	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -31,13 +30,14 @@ var _ provider.Canceler = (*session)(nil)
 
 // WSPGetOverlappedResult is WSAGetOverlappedResult for an operation issued
 // on this provider: the bytes transferred and flags, and nil or the
-// operation's WSAE* error (see wsp.GetOverlappedResult). ov nil is
+// operation's WSAE* error (see wsp.Queues.GetOverlappedResult). ov nil is
 // WSAEFAULT; a pending operation WSA_IO_INCOMPLETE unless wait, which
 // blocks until it completes, without polling. The api waits on ov.HEvent
 // before calling with wait true, as Windows does.
 func (ss *session) WSPGetOverlappedResult(h wsa.Socket, ov *wsa.Overlapped, wait bool) (uint32, uint32, error) {
-	if _, err := ss.lookup(h); err != nil {
+	s, err := ss.lookup(h)
+	if err != nil {
 		return 0, 0, err
 	}
-	return wsp.GetOverlappedResult(ov, wait)
+	return s.ovq.GetOverlappedResult(ov, wait)
 }

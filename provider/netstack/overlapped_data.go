@@ -49,16 +49,17 @@ func (s *socket) overlappedRecv(up provider.UpcallTable, bufs [][]byte, flags *u
 		*flags = 0
 	}
 	defer s.rd.Events.Reenable(wsa.FD_READ | wsa.FD_OOB)
-	op := s.ovq.NewOp(up, ov, cr, tid)
+	var op *wsp.Op
 	var err error
 	if s.stream {
-		err = s.streamRecvOp(op, bufs, f)
+		op, err = s.streamRecvOp(bufs, f)
 	} else {
-		err = s.dgramRecvOp(op, bufs, f, from)
+		op, err = s.dgramRecvOp(bufs, f, from)
 	}
 	if err != nil {
 		return 0, err
 	}
+	s.ovq.InitOp(op, up, ov, cr, tid)
 	n, _, err := s.ovq.Submit(&s.ovq.Recv, op)
 	return n, err
 }
@@ -93,23 +94,40 @@ func (s *socket) checkRecvStream(f uint32) (peek, waitall bool, err error) {
 	return peek, waitall, nil
 }
 
-func (s *socket) streamRecvOp(op *wsp.Op, bufs [][]byte, f uint32) error {
+// streamRecvOp makes the operation of an overlapped stream receive (its
+// Op not yet initialised), after the checks.
+func (s *socket) streamRecvOp(bufs [][]byte, f uint32) (*wsp.Op, error) {
 	peek, waitall, err := s.checkRecvStream(f)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if bufLen(bufs) == 0 {
+		op := new(wsp.Op)
 		op.Try = func() (uint32, uint32, error) { return 0, 0, s.probeStream() }
-		return nil
+		return op, nil
 	}
-	w := &scatterWriter{bufs: bufs}
-	op.Try = func() (uint32, uint32, error) {
-		err := s.tryRecvStream(w, peek, waitall)
-		return uint32(w.n), 0, err
-	}
-	op.Partial = func() uint32 { return uint32(w.n) }
-	return nil
+	r := &streamRecvReq{s: s, w: scatterWriter{bufs: bufs}, peek: peek, waitall: waitall}
+	r.op.Step = r
+	return &r.op, nil
 }
+
+// streamRecvReq is an overlapped stream receive: its Op and its state in
+// one allocation.
+type streamRecvReq struct {
+	op            wsp.Op
+	s             *socket
+	w             scatterWriter
+	peek, waitall bool
+}
+
+// Try implements wsp.Step.
+func (r *streamRecvReq) Try() (uint32, uint32, error) {
+	err := r.s.tryRecvStream(&r.w, r.peek, r.waitall)
+	return uint32(r.w.n), 0, err
+}
+
+// Partial implements wsp.Step.
+func (r *streamRecvReq) Partial() uint32 { return uint32(r.w.n) }
 
 // probeStream is the try step of a zero-byte stream receive: nil when data
 // or the FIN is there (nothing is consumed), the connection's error if it
@@ -131,59 +149,106 @@ func (s *socket) probeStream() error {
 	return s.tryRecvStream(&scatterWriter{bufs: [][]byte{b[:]}}, true, false)
 }
 
-func (s *socket) dgramRecvOp(op *wsp.Op, bufs [][]byte, f uint32, from *wsa.Sockaddr) error {
+// dgramRecvOp makes the operation of an overlapped datagram receive (its
+// Op not yet initialised), after the checks.
+func (s *socket) dgramRecvOp(bufs [][]byte, f uint32, from *wsa.Sockaddr) (*wsp.Op, error) {
 	if f&^recvFlags != 0 {
-		return wsa.WSAEINVAL
+		return nil, wsa.WSAEINVAL
 	}
 	if f&(wsa.MSG_OOB|wsa.MSG_WAITALL) != 0 {
-		return wsa.WSAEOPNOTSUPP
+		return nil, wsa.WSAEOPNOTSUPP
 	}
 	s.mu.Lock()
 	bound, shut := s.bound, s.shutRecv
 	s.mu.Unlock()
 	switch {
 	case !bound:
-		return wsa.WSAEINVAL
+		return nil, wsa.WSAEINVAL
 	case shut:
-		return wsa.WSAESHUTDOWN
+		return nil, wsa.WSAESHUTDOWN
 	}
-	peek := f&wsa.MSG_PEEK != 0
-	op.Try = func() (uint32, uint32, error) {
-		w := &scatterWriter{bufs: bufs, discard: true}
-		src, err := s.tryRecvDgram(w, peek)
-		if err != nil && err != wsa.WSAEMSGSIZE {
-			return 0, 0, err
-		}
-		if from != nil {
-			*from = fromFull(s.af, src)
-		}
-		return uint32(w.n), 0, err
-	}
-	return nil
+	r := &dgramRecvReq{s: s, bufs: bufs, from: from, peek: f&wsa.MSG_PEEK != 0}
+	r.op.Step = r
+	return &r.op, nil
 }
+
+// dgramRecvReq is an overlapped datagram receive: its Op and its state in
+// one allocation.
+type dgramRecvReq struct {
+	op   wsp.Op
+	s    *socket
+	bufs [][]byte
+	from *wsa.Sockaddr
+	peek bool
+	w    scatterWriter
+}
+
+// Try implements wsp.Step.
+func (r *dgramRecvReq) Try() (uint32, uint32, error) {
+	r.w = scatterWriter{bufs: r.bufs, discard: true}
+	src, err := r.s.tryRecvDgram(&r.w, r.peek)
+	if err != nil && err != wsa.WSAEMSGSIZE {
+		return 0, 0, err
+	}
+	if r.from != nil {
+		*r.from = fromFull(r.s.af, src)
+	}
+	return uint32(r.w.n), 0, err
+}
+
+// Partial implements wsp.Step: a datagram is received whole or not at all.
+func (r *dgramRecvReq) Partial() uint32 { return 0 }
 
 // overlappedSend is WSPSendTo with an OVERLAPPED.
 func (s *socket) overlappedSend(up provider.UpcallTable, bufs [][]byte, flags uint32, to wsa.Sockaddr, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
-	op := s.ovq.NewOp(up, ov, cr, tid)
-	var err error
+	r := &sendReq{s: s, bufs: bufs}
+	r.op.Step = r
 	if s.stream {
-		err = s.streamSendOp(op, bufs, flags)
+		if err := s.checkSendStream(flags); err != nil {
+			return 0, err
+		}
+		r.total = bufLen(bufs)
 	} else {
-		var dst *tcpip.FullAddress
-		var total int
-		dst, total, err = s.prepSendDgram(bufs, flags, to)
-		op.Try = func() (uint32, uint32, error) {
-			if err := s.trySendDgram(bufs, dst); err != nil {
-				return 0, 0, err
-			}
-			return uint32(total), 0, nil
+		var err error
+		if r.dst, r.total, err = s.prepSendDgram(bufs, flags, to); err != nil {
+			return 0, err
 		}
 	}
-	if err != nil {
-		return 0, err
-	}
-	n, _, err := s.ovq.Submit(&s.ovq.Send, op)
+	s.ovq.InitOp(&r.op, up, ov, cr, tid)
+	n, _, err := s.ovq.Submit(&s.ovq.Send, &r.op)
 	return n, err
+}
+
+// sendReq is an overlapped send: its Op and its state in one allocation.
+type sendReq struct {
+	op    wsp.Op
+	s     *socket
+	bufs  [][]byte
+	total int
+	sent  int                // stream: bytes buffered so far
+	dst   *tcpip.FullAddress // datagram: destination, nil for the peer
+	g     gatherReader
+}
+
+// Try implements wsp.Step: a stream send completes once all of the data is
+// buffered, a datagram send once the datagram is sent.
+func (r *sendReq) Try() (uint32, uint32, error) {
+	if r.s.stream {
+		err := r.s.sendAllWith(&r.g, r.bufs, r.total, &r.sent)
+		return uint32(r.sent), 0, err
+	}
+	if err := r.s.trySendDgramOpts(&r.g, r.bufs, tcpip.WriteOptions{To: r.dst}); err != nil {
+		return 0, 0, err
+	}
+	return uint32(r.total), 0, nil
+}
+
+// Partial implements wsp.Step.
+func (r *sendReq) Partial() uint32 {
+	if r.s.stream {
+		return uint32(r.sent)
+	}
+	return 0
 }
 
 // checkSendStream makes the checks of a stream send with flags f.
@@ -211,26 +276,16 @@ func (s *socket) checkSendStream(f uint32) error {
 	return nil
 }
 
-func (s *socket) streamSendOp(op *wsp.Op, bufs [][]byte, f uint32) error {
-	if err := s.checkSendStream(f); err != nil {
-		return err
-	}
-	total, sent := bufLen(bufs), 0
-	op.Try = func() (uint32, uint32, error) {
-		if err := s.sendAll(bufs, total, &sent); err != nil {
-			return uint32(sent), 0, err
-		}
-		return uint32(sent), 0, nil
-	}
-	op.Partial = func() uint32 { return uint32(sent) }
-	return nil
-}
-
 // sendAll is the try step of sending all of bufs (total bytes) on a stream,
 // *sent of them already: WSAEWOULDBLOCK until everything is buffered.
 func (s *socket) sendAll(bufs [][]byte, total int, sent *int) error {
+	return s.sendAllWith(new(gatherReader), bufs, total, sent)
+}
+
+// sendAllWith is sendAll with the caller's reader g.
+func (s *socket) sendAllWith(g *gatherReader, bufs [][]byte, total int, sent *int) error {
 	for *sent < total {
-		n, err := s.trySendStream(bufs, *sent)
+		n, err := s.trySendStream(g, bufs, *sent)
 		*sent += n
 		if err != nil {
 			return err

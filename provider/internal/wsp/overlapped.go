@@ -44,7 +44,7 @@ import (
 //
 // Locks: OpQueue.mu (held while an operation of the queue is tried or
 // completed), then the provider's socket lock (taken by the try steps),
-// then Queues.mu, then the registry's. OpQueue.mu is never taken with the
+// then Queues.mu (of the operation's owner). OpQueue.mu is never taken with the
 // socket lock held, so closesocket aborts the operations only after the
 // socket is closed (see Abort).
 
@@ -72,8 +72,8 @@ type Queues struct {
 	Recv, Send, Accept, Conn OpQueue
 
 	mu     sync.Mutex
-	owned  map[*Op]struct{} // pending operations completing on this handle
-	closed bool             // aborted by closesocket or WSPCleanup
+	owned  *Op  // pending operations completing on this handle (a list through Op.next)
+	closed bool // aborted by closesocket or WSPCleanup
 
 	// AcceptOp is the pending AcceptEx using this socket as its accept
 	// socket (closing the socket aborts it).
@@ -109,11 +109,20 @@ type Op struct {
 	// (delivered or not started), with its error.
 	Partial func() uint32
 	Finish  func(err error)
+	// Step, if set, replaces Try and Partial: an operation whose state
+	// lives in one object with its Op (see InitOp) costs one allocation
+	// instead of one per closure.
+	Step Step
 
 	q     atomic.Pointer[OpQueue] // the queue holding it; written under q.mu
 	qs    *Queues                 // the socket of q; written under q.mu
 	state atomic.Int32
-	done  chan struct{} // closed once the result is final
+	// done is closed once the result is final: made by NewOp for a
+	// blocking operation, else only when GetOverlappedResult waits (under
+	// owner.mu, as are prev, next and linked: owner's list of operations).
+	done       chan struct{}
+	prev, next *Op
+	linked     bool
 
 	n, flags uint32 // the result, valid after done
 	err      error
@@ -121,28 +130,47 @@ type Op struct {
 	savedInternal, savedHigh uintptr // ov's fields before register
 }
 
-// registry maps each pending OVERLAPPED to its operation, for
-// GetOverlappedResult and CancelIo (an OVERLAPPED identifies one pending
-// operation process-wide).
-var registry = struct {
-	mu sync.Mutex
-	m  map[*wsa.Overlapped]*Op
-}{m: make(map[*wsa.Overlapped]*Op)}
+// Step is the try step of an operation as an object (Op.Step).
+type Step interface {
+	// Try is as Op.Try.
+	Try() (n, flags uint32, err error)
+	// Partial is as Op.Partial.
+	Partial() uint32
+}
 
-func findOp(ov *wsa.Overlapped) *Op {
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	return registry.m[ov]
+func (op *Op) try() (uint32, uint32, error) {
+	if op.Step != nil {
+		return op.Step.Try()
+	}
+	return op.Try()
+}
+
+func (op *Op) partial() uint32 {
+	switch {
+	case op.Step != nil:
+		return op.Step.Partial()
+	case op.Partial != nil:
+		return op.Partial()
+	}
+	return 0
+}
+
+// findOp returns the operation of ov pending (not yet completing) on o's
+// handle, or nil.
+func (o *Queues) findOp(ov *wsa.Overlapped) *Op {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for op := o.owned; op != nil; op = op.next {
+		if op.ov == ov {
+			return op
+		}
+	}
+	return nil
 }
 
 // start installs the socket's readiness observer for its queues, once.
 func (o *Queues) start() {
 	o.once.Do(func() {
-		o.mu.Lock()
-		if o.owned == nil {
-			o.owned = make(map[*Op]struct{})
-		}
-		o.mu.Unlock()
 		o.rd.AddObserver(func(Event) {
 			o.seq.Add(1)
 			if o.pending.Load() > 0 {
@@ -187,15 +215,14 @@ func (o *Queues) runQueue(q *OpQueue) {
 			return // closesocket aborts them
 		}
 		op := q.ops[0]
-		n, flags, err := op.Try()
+		n, flags, err := op.try()
 		if err == wsa.WSAEWOULDBLOCK {
 			return
 		}
 		if err != nil && err != ErrMoved && o.rd.IsClosed() {
 			return // failed because the socket closed: aborted instead
 		}
-		q.ops[0] = nil
-		q.ops = q.ops[1:]
+		q.popHead()
 		o.pending.Add(-1)
 		if err == ErrMoved {
 			continue
@@ -205,13 +232,32 @@ func (o *Queues) runQueue(q *OpQueue) {
 	}
 }
 
+// popHead removes the head of q, keeping the backing array (no
+// reallocation as operations come and go); q.mu is held.
+func (q *OpQueue) popHead() {
+	n := copy(q.ops, q.ops[1:])
+	q.ops[n] = nil
+	q.ops = q.ops[:n]
+}
+
 // NewOp makes an operation completing on o's handle. tid may be nil.
 func (o *Queues) NewOp(up provider.UpcallTable, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) *Op {
-	op := &Op{owner: o, up: up, ov: ov, cr: cr, done: make(chan struct{})}
+	op := new(Op)
+	o.InitOp(op, up, ov, cr, tid)
+	return op
+}
+
+// InitOp makes *op, a zero Op (usually inside the object that is its
+// Step), an operation completing on o's handle, as NewOp does. tid may be
+// nil.
+func (o *Queues) InitOp(op *Op, up provider.UpcallTable, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) {
+	op.owner, op.up, op.ov, op.cr = o, up, ov, cr
+	if ov == nil {
+		op.done = make(chan struct{}) // a blocking call waits on it
+	}
 	if tid != nil {
 		op.Tid = *tid
 	}
-	return op
 }
 
 // Submit issues op on queue q of o (usually op's owner): registered, tried
@@ -234,7 +280,7 @@ func (o *Queues) Submit(q *OpQueue, op *Op) (uint32, uint32, error) {
 	op.q.Store(q)
 	op.qs = o
 	if len(q.ops) == 0 {
-		n, flags, err := op.Try()
+		n, flags, err := op.try()
 		switch err {
 		case wsa.WSAEWOULDBLOCK:
 		case ErrMoved:
@@ -291,7 +337,7 @@ func (op *Op) MoveTo(o *Queues, q *OpQueue) error {
 	seq := o.seq.Load()
 	q.mu.Lock()
 	if len(q.ops) == 0 {
-		n, flags, err := op.Try()
+		n, flags, err := op.try()
 		if err != wsa.WSAEWOULDBLOCK {
 			op.q.Store(nil)
 			op.deliver(err, n, flags)
@@ -310,16 +356,16 @@ func (op *Op) MoveTo(o *Queues, q *OpQueue) error {
 	return ErrMoved
 }
 
-// register records a pending operation with its owner (and its OVERLAPPED
-// in the registry). A closed socket is WSAENOTSOCK; an OVERLAPPED in use by
-// an operation that has not begun to complete is WSAEINVAL.
+// register records a pending operation with its owner. A closed socket is
+// WSAENOTSOCK; an OVERLAPPED in use by an operation on the same handle that
+// has not begun to complete is WSAEINVAL (Windows does not check; using one
+// OVERLAPPED for two operations at a time is the caller's error).
 //
 // An OVERLAPPED may be reused as soon as its completion can be seen (the
 // event signalled, the packet dequeued, the completion routine running,
 // HasOverlappedIoCompleted true), as in Windows, while the operation that
-// completed is still finishing up. Its entry is therefore keyed by the
-// operation: one that is delivering or done is replaced, and its
-// unregister leaves the new one alone.
+// completed is still finishing up: one that is delivering or done does not
+// count as using it.
 func (op *Op) register() error {
 	o := op.owner
 	o.start()
@@ -329,35 +375,39 @@ func (op *Op) register() error {
 		return wsa.WSAENOTSOCK
 	}
 	if op.ov != nil {
-		registry.mu.Lock()
-		if old := registry.m[op.ov]; old != nil && old.state.Load() == opPending {
-			registry.mu.Unlock()
-			return wsa.WSAEINVAL
+		for x := o.owned; x != nil; x = x.next {
+			if x.ov == op.ov && x.state.Load() == opPending {
+				return wsa.WSAEINVAL
+			}
 		}
-		registry.m[op.ov] = op
-		registry.mu.Unlock()
 		// The operation is in progress until it completes (atomically:
 		// HasOverlappedIoCompleted reads these from other goroutines).
 		op.savedInternal = atomic.SwapUintptr(&op.ov.Internal, wsa.WSS_OPERATION_IN_PROGRESS)
 		op.savedHigh = atomic.SwapUintptr(&op.ov.InternalHigh, 0)
 	}
-	o.owned[op] = struct{}{}
+	op.prev, op.next, op.linked = nil, o.owned, true
+	if o.owned != nil {
+		o.owned.prev = op
+	}
+	o.owned = op
 	return nil
 }
 
-// unregister removes op from its owner and the registry.
-func (op *Op) unregister() {
-	o := op.owner
-	o.mu.Lock()
-	delete(o.owned, op)
-	if op.ov != nil {
-		registry.mu.Lock()
-		if registry.m[op.ov] == op {
-			delete(registry.m, op.ov)
-		}
-		registry.mu.Unlock()
+// unregisterLocked removes op from its owner's list; owner.mu is held.
+func (op *Op) unregisterLocked() {
+	if !op.linked {
+		return
 	}
-	o.mu.Unlock()
+	o := op.owner
+	if op.prev == nil {
+		o.owned = op.next
+	} else {
+		op.prev.next = op.next
+	}
+	if op.next != nil {
+		op.next.prev = op.prev
+	}
+	op.prev, op.next, op.linked = nil, nil, false
 }
 
 // Deliver completes op at once with its result (an overlapped ioctl, which
@@ -397,9 +447,30 @@ func (op *Op) finishUp(err error) {
 	if op.Finish != nil {
 		op.Finish(err)
 	}
+	o := op.owner
+	o.mu.Lock()
 	op.state.Store(opDone)
-	close(op.done)
-	op.unregister()
+	if op.done != nil {
+		close(op.done)
+	}
+	op.unregisterLocked()
+	o.mu.Unlock()
+}
+
+// wait blocks until op's result is final.
+func (op *Op) wait() {
+	o := op.owner
+	o.mu.Lock()
+	if op.state.Load() == opDone {
+		o.mu.Unlock()
+		return
+	}
+	if op.done == nil {
+		op.done = make(chan struct{})
+	}
+	done := op.done
+	o.mu.Unlock()
+	<-done
 }
 
 // CancelOp completes op with WSA_OPERATION_ABORTED if it is still queued,
@@ -438,11 +509,7 @@ func CancelOp(op *Op) bool {
 
 // abort delivers WSA_OPERATION_ABORTED with the bytes transferred so far.
 func (op *Op) abort() {
-	var n uint32
-	if op.Partial != nil {
-		n = op.Partial()
-	}
-	op.deliver(wsa.WSA_OPERATION_ABORTED, n, 0)
+	op.deliver(wsa.WSA_OPERATION_ABORTED, op.partial(), 0)
 }
 
 // Abort aborts every pending operation of the socket (closesocket,
@@ -454,8 +521,8 @@ func (op *Op) abort() {
 func (o *Queues) Abort() {
 	o.mu.Lock()
 	o.closed = true
-	owned := make([]*Op, 0, len(o.owned))
-	for op := range o.owned {
+	var owned []*Op
+	for op := o.owned; op != nil; op = op.next {
 		owned = append(owned, op)
 	}
 	o.mu.Unlock()
@@ -485,15 +552,15 @@ func (o *Queues) Abort() {
 // Operations already completing are not cancelled.
 func (o *Queues) CancelIo(ov *wsa.Overlapped) error {
 	if ov != nil {
-		op := findOp(ov)
-		if op == nil || op.owner != o || !CancelOp(op) {
+		op := o.findOp(ov)
+		if op == nil || !CancelOp(op) {
 			return wsa.ERROR_NOT_FOUND
 		}
 		return nil
 	}
 	o.mu.Lock()
 	var ops []*Op
-	for op := range o.owned {
+	for op := o.owned; op != nil; op = op.next {
 		if op.ov != nil {
 			ops = append(ops, op)
 		}
@@ -511,23 +578,23 @@ func (o *Queues) CancelIo(ov *wsa.Overlapped) error {
 	return nil
 }
 
-// GetOverlappedResult is WSPGetOverlappedResult for an operation of a
-// provider using these queues: the bytes transferred and flags, and nil or
-// the operation's WSAE* error, read from ov (InternalHigh, Offset,
-// OffsetHigh). ov nil is WSAEFAULT.
+// GetOverlappedResult is WSPGetOverlappedResult for an operation issued
+// on o's socket (an AcceptEx: on its listening socket): the bytes
+// transferred and flags, and nil or the operation's WSAE* error, read from
+// ov (InternalHigh, Offset, OffsetHigh). ov nil is WSAEFAULT.
 //
 // While the operation is pending: wait false is WSA_IO_INCOMPLETE; wait
 // true blocks until it completes (a completion being delivered at that
 // moment is waited for even with wait false), without polling.
-func GetOverlappedResult(ov *wsa.Overlapped, wait bool) (uint32, uint32, error) {
+func (o *Queues) GetOverlappedResult(ov *wsa.Overlapped, wait bool) (uint32, uint32, error) {
 	if ov == nil {
 		return 0, 0, wsa.WSAEFAULT
 	}
-	if op := findOp(ov); op != nil {
+	if op := o.findOp(ov); op != nil {
 		if !wait && op.state.Load() == opPending {
 			return 0, 0, wsa.WSA_IO_INCOMPLETE
 		}
-		<-op.done
+		op.wait()
 	} else if atomic.LoadUintptr(&ov.Internal) == wsa.WSS_OPERATION_IN_PROGRESS {
 		return 0, 0, wsa.WSA_IO_INCOMPLETE
 	}
