@@ -417,7 +417,11 @@ func (e *env) eventually(what string, cond func() bool) {
 // async runs fn in a goroutine and returns a channel with its error.
 func async(fn func() error) <-chan error {
 	ch := make(chan error, 1)
-	go func() { ch <- fn() }()
+	go func() {
+		asyncGoroutines.Store((<-chan error)(ch), currentGoroutine())
+		defer asyncGoroutines.Delete((<-chan error)(ch))
+		ch <- fn()
+	}()
 	return ch
 }
 

@@ -113,7 +113,7 @@ var _ = addGroup("Close",
 			_, err := e.cli.Procs.WSPSend(c, [][]byte{make([]byte, pastBuffers)}, 0, nil, nil, nil)
 			return err
 		})
-		time.Sleep(50 * time.Millisecond) // let them block
+		e.waitParked(calls["recv"], calls["accept"], calls["recvfrom"], calls["send"]) // let them block
 		for name, ch := range calls {
 			select {
 			case err := <-ch:

@@ -1,0 +1,90 @@
+package providertest
+
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// asyncGoroutines maps the channel returned by async to the id of the
+// goroutine running the call, for waitParked.
+var asyncGoroutines sync.Map // <-chan error → uint64
+
+// currentGoroutine returns the calling goroutine's id, from the header of
+// its stack trace ("goroutine 42 [running]:").
+func currentGoroutine() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		id, _ := strconv.ParseUint(string(b[:i]), 10, 64)
+		return id
+	}
+	return 0
+}
+
+// goroutineStates returns the scheduler state ("running", "select",
+// "chan receive", ...) of every goroutine, by id.
+func goroutineStates() map[uint64]string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	states := make(map[uint64]string)
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		head, _, _ := bytes.Cut(g, []byte("\n"))
+		head = bytes.TrimPrefix(head, []byte("goroutine "))
+		id, rest, ok := bytes.Cut(head, []byte(" ["))
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseUint(string(id), 10, 64)
+		if err != nil {
+			continue
+		}
+		state, _, _ := bytes.Cut(rest, []byte("]"))
+		state, _, _ = bytes.Cut(state, []byte(",")) // "select, 2 minutes"
+		states[n] = string(state)
+	}
+	return states
+}
+
+// waitParked waits until the goroutines of the given async calls are
+// blocked (parked by the scheduler, not running, runnable or in a system
+// call), so that what the test does next happens while they block rather
+// than racing their start. A call that already returned counts as parked.
+// After 10 s it gives up and lets the test go on (the assertions that follow
+// then report what went wrong).
+func (e *env) waitParked(calls ...<-chan error) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		states := goroutineStates()
+		all := true
+		for _, ch := range calls {
+			v, ok := asyncGoroutines.Load(ch)
+			if !ok {
+				if len(ch) == 0 {
+					all = false // not started yet
+				}
+				continue // or already returned
+			}
+			switch st, alive := states[v.(uint64)]; {
+			case !alive:
+			case st == "running", st == "runnable", st == "syscall":
+				all = false
+			}
+		}
+		if all {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
