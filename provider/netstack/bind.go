@@ -13,7 +13,8 @@ import (
 // sockaddr of the wrong family, WSAEFAULT or WSAEAFNOSUPPORT (see
 // parseAddr). Conflicts with other sockets follow the Windows
 // SO_REUSEADDR/SO_EXCLUSIVEADDRUSE table (WSAEADDRINUSE, WSAEACCES); port 0
-// picks an ephemeral port no other socket of the protocol holds.
+// picks an ephemeral port that no other socket of the protocol holds, nor
+// the connection of a closed one (see bindTable).
 func (ss *session) WSPBind(h wsa.Socket, name wsa.Sockaddr) error {
 	s, err := ss.lookup(h)
 	if err != nil {
@@ -93,7 +94,13 @@ func (s *socket) bindLocked(a sockAddr) error {
 	}
 	k := bindKey{Proto: uint32(s.transProto), Port: a.AP.Port()}
 	if k.Port == 0 {
-		port, err := s.ss.p.binds.ReserveEphemeral(k.Proto, wsp.EphemeralFirst, wsp.EphemeralLast, e, commit)
+		gs, proto := s.ss.p.gs, s.transProto
+		port, err := s.ss.p.binds.ReserveEphemeral(k.Proto, wsp.EphemeralFirst, wsp.EphemeralLast, e, func(port uint16) error {
+			if portHeld(gs, proto, port) { // by a closed socket's connection (bindtable.go)
+				return wsa.WSAEADDRINUSE
+			}
+			return commit(port)
+		})
 		if err != nil {
 			return err
 		}

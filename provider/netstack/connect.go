@@ -5,6 +5,10 @@ import (
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/ports"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"github.com/ws2go/ws2/provider/internal/wsp"
@@ -16,7 +20,9 @@ import (
 // Stream sockets: a blocking call returns nil or the error (WSAECONNREFUSED
 // for a RST, WSAETIMEDOUT when the handshake does not complete within the
 // provider's connect timeout, WSAENETUNREACH with no route,
-// WSAEADDRNOTAVAIL for the unspecified address or port 0, WSAEISCONN,
+// WSAEADDRNOTAVAIL for the unspecified address or port 0, WSAEADDRINUSE
+// when the local address and port are already connected to that peer (a
+// closed connection in TIME_WAIT; an ephemeral port never is), WSAEISCONN,
 // WSAEINVAL on a listening socket). A non-blocking call fails
 // WSAEWOULDBLOCK when the attempt starts, WSAEALREADY while it is pending
 // and WSAEISCONN after it succeeded; a failed attempt leaves its error in
@@ -108,8 +114,9 @@ func (s *socket) connectStream(a sockAddr) error {
 			s.conn = connFailed
 		}
 		s.rd.Events.Disarm(wsa.FD_CONNECT) // the call reports the failure
+		err := s.connectErrLocked(terr)
 		s.mu.Unlock()
-		return translate(terr)
+		return err
 	}
 	nonblocking := s.opts.Nonblocking
 	s.mu.Unlock()
@@ -131,6 +138,37 @@ func (s *socket) connectStream(a sockAddr) error {
 		}
 		return nil
 	})
+}
+
+// connectErrLocked is the Winsock error of a stream endpoint's Connect that
+// failed at once. gVisor reports a 4-tuple (local address and port, peer
+// address and port) that another endpoint still holds, typically a closed
+// connection in TIME_WAIT, as *tcpip.ErrBadLocalAddress, the error it also
+// gives for a local address the route cannot use; Winsock reports the
+// former WSAEADDRINUSE. gVisor fills in the endpoint's 4-tuple before it
+// registers it, so a failed Connect whose endpoint has the peer's port and
+// whose 4-tuple is held failed for that reason; everything else goes
+// through translate.
+func (s *socket) connectErrLocked(terr tcpip.Error) error {
+	if _, ok := terr.(*tcpip.ErrBadLocalAddress); ok && s.tupleHeldLocked() {
+		return wsa.WSAEADDRINUSE
+	}
+	return translate(terr)
+}
+
+// tupleHeldLocked reports whether another endpoint of the stack is
+// registered under the 4-tuple s's endpoint was given by its last Connect.
+func (s *socket) tupleHeldLocked() bool {
+	info, ok := s.ep.Info().(*gvstack.TransportEndpointInfo)
+	if !ok || info.ID.LocalPort == 0 || info.ID.RemotePort == 0 {
+		return false // Connect failed before choosing a route
+	}
+	netProto := ipv6.ProtocolNumber
+	if info.ID.LocalAddress.Len() == 4 {
+		netProto = ipv4.ProtocolNumber
+	}
+	err := s.ss.p.gs.CheckRegisterTransportEndpoint([]tcpip.NetworkProtocolNumber{netProto}, s.transProto, info.ID, ports.Flags{}, 0)
+	return err != nil
 }
 
 // startConnTimerLocked bounds the handshake by the provider's connect

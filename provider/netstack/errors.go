@@ -31,6 +31,9 @@ const errUnmapped = wsa.WSASYSCALLFAILURE
 //     unconnected socket; translate gives WSAEDESTADDRREQ.
 //   - *tcpip.ErrWouldBlock drives the wait loops; only a non-blocking caller
 //     sees WSAEWOULDBLOCK.
+//   - *tcpip.ErrBadLocalAddress from a TCP Connect is also gVisor's report
+//     of a 4-tuple in use: WSAEADDRINUSE (socket.connectErrLocked);
+//     translate gives WSAEADDRNOTAVAIL, the bind meaning.
 func translate(err tcpip.Error) error {
 	if err == nil {
 		return nil

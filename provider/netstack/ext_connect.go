@@ -102,7 +102,7 @@ func (s *socket) startConnect(a sockAddr) error {
 		if st := tcp.EndpointState(s.ep.State()); st == tcp.StateError || st == tcp.StateClose {
 			s.conn = connFailed
 		}
-		return translate(terr)
+		return s.connectErrLocked(terr)
 	}
 	return nil
 }

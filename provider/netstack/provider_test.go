@@ -1,6 +1,7 @@
 package netstack_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"net/netip"
 	"testing"
@@ -339,5 +340,103 @@ func TestConnectTimeout(t *testing.T) {
 			t.Fatal("SO_ERROR never set")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestConnectTupleInUse: a connection whose client closed first stays in
+// TIME_WAIT on the client's port; binding that port again is allowed (the
+// bind table holds open sockets only), but connecting it to the same peer
+// again fails WSAEADDRINUSE, not WSAEADDRNOTAVAIL, on connect and on
+// ConnectEx alike; the same socket can still connect to another peer.
+func TestConnectTupleInUse(t *testing.T) {
+	h, _, _ := loopbackHost(t)
+	e := tenv{t, h}
+	p := h.Procs
+	listen := func() wsa.Sockaddr {
+		l := e.sock(wsa.AF_INET, wsa.SOCK_STREAM)
+		must(t, p.WSPBind(l, &wsa.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+		must(t, p.WSPListen(l, 5))
+		name, err := p.WSPGetSockName(l)
+		must(t, err)
+		return name
+	}
+	to := listen()
+	first := e.sock(wsa.AF_INET, wsa.SOCK_STREAM)
+	must(t, p.WSPConnect(first, to, nil, nil, nil, nil))
+	from, err := p.WSPGetSockName(first)
+	must(t, err)
+	must(t, p.WSPCloseSocket(first)) // the client closes first: TIME_WAIT here
+
+	c := e.sock(wsa.AF_INET, wsa.SOCK_STREAM)
+	must(t, p.WSPBind(c, from))
+	want(t, p.WSPConnect(c, to, nil, nil, nil, nil), wsa.WSAEADDRINUSE, "connect over a TIME_WAIT 4-tuple")
+	must(t, p.WSPConnect(c, listen(), nil, nil, nil, nil))
+	must(t, p.WSPCloseSocket(c)) // frees the port in the bind table
+
+	x := e.sock(wsa.AF_INET, wsa.SOCK_STREAM)
+	must(t, p.WSPBind(x, from))
+	in, out := make([]byte, 16), make([]byte, 8)
+	_ = wsa.WSAID_CONNECTEX.Marshal(in)
+	_, err = p.WSPIoctl(x, wsa.SIO_GET_EXTENSION_FUNCTION_POINTER, in, out, nil, nil, nil)
+	must(t, err)
+	fn, _ := provider.ExtensionFunction(uintptr(binary.LittleEndian.Uint64(out)))
+	connectEx := fn.(provider.ConnectExFunc)
+	want(t, connectEx(x, to, nil, nil, nil), wsa.WSAEADDRINUSE, "ConnectEx over a TIME_WAIT 4-tuple")
+}
+
+// TestEphemeralChurn: bind to port 0 then connect never fails while ports
+// are free, however many recently closed connections still hold their
+// ports in gVisor. The client closes first, so every connection leaves a
+// TIME_WAIT on its client port; an ephemeral port must not be one of those
+// (Windows hands out only ports no socket and no TCB holds). Were it
+// chosen among them, about churnConns²/2 / 16,384 of the picks would land
+// on one, and connect would fail (it failed WSAEADDRNOTAVAIL).
+//
+// It is not in providertest: on the host provider its TIME_WAITs would
+// fill the kernel's ports, shared by every test, for a minute.
+func TestEphemeralChurn(t *testing.T) {
+	const churnConns = 2000
+	for _, h := range []providertest.Harness{loopbackHarness(), pipeHarness()} {
+		for af, fam := range map[int32]string{wsa.AF_INET: "IPv4", wsa.AF_INET6: "IPv6"} {
+			t.Run(h.Name+"/"+fam, func(t *testing.T) {
+				srv, cli := h.New(t)
+				srvA, wild := srv.Addr4, netip.IPv4Unspecified()
+				if af == wsa.AF_INET6 {
+					srvA, wild = srv.Addr6, netip.IPv6Unspecified()
+				}
+				entry := func(h providertest.Host) wsa.ProtocolInfo {
+					for _, p := range h.Protocols {
+						if p.AddressFamily == af && p.SocketType == wsa.SOCK_STREAM {
+							return p
+						}
+					}
+					t.Fatal("no entry")
+					return wsa.ProtocolInfo{}
+				}
+				sinfo, cinfo := entry(srv), entry(cli)
+				p, sp := cli.Procs, srv.Procs
+				l, err := sp.WSPSocket(af, wsa.SOCK_STREAM, 0, &sinfo, 0, wsa.WSA_FLAG_OVERLAPPED)
+				must(t, err)
+				must(t, sp.WSPBind(l, wsa.SockaddrFromAddrPort(netip.AddrPortFrom(srvA, 0))))
+				must(t, sp.WSPListen(l, 5))
+				to, err := sp.WSPGetSockName(l)
+				must(t, err)
+				from := wsa.SockaddrFromAddrPort(netip.AddrPortFrom(wild, 0))
+				for i := range churnConns {
+					c, err := p.WSPSocket(af, wsa.SOCK_STREAM, 0, &cinfo, 0, wsa.WSA_FLAG_OVERLAPPED)
+					must(t, err)
+					must(t, p.WSPBind(c, from))
+					if err := p.WSPConnect(c, to, nil, nil, nil, nil); err != nil {
+						n, _ := p.WSPGetSockName(c)
+						t.Fatalf("connection %d from %v: connect: %v", i, n.AddrPort(), err)
+					}
+					s, _, err := sp.WSPAccept(l, nil, 0)
+					must(t, err)
+					must(t, p.WSPCloseSocket(c))
+					must(t, sp.WSPCloseSocket(s))
+				}
+				must(t, sp.WSPCloseSocket(l))
+			})
+		}
 	}
 }
