@@ -188,6 +188,24 @@ func (u *upcalls) WPUSetEvent(h wsa.Handle) error {
 	return ev.Set()
 }
 
+// WPUAssist is an upcall of ws2's own, beyond WSPUPCALLTABLE, that a
+// provider finds by a type assertion on its provider.UpcallTable: it hands
+// fn, a provider's completion step, to a goroutine blocked in a wait-any on
+// event h (WSAWaitForMultipleEvents, WSAGetOverlappedResult), which runs it
+// before it goes on waiting (winobj.Event.Assist), and reports whether one
+// took it; if not (nobody waits, or h is not an event) the provider runs fn
+// itself. A provider that calls it when work is ready for an operation
+// whose OVERLAPPED has event h lets the completion be made, and seen, by
+// the goroutine waiting for it, without a hand-off through a goroutine of
+// its own. fn must not block; it runs with none of the provider's locks
+// held (unless fn takes them), in a goroutine of the application that may
+// hold its own locks, so it must never call application code (completion
+// routines are queued as APCs, as always).
+func (u *upcalls) WPUAssist(h wsa.Handle, fn func()) bool {
+	ev := u.inst.event(h)
+	return ev != nil && ev.Assist(fn)
+}
+
 // WPUOpenCurrentThread implements provider.UpcallTable. Go has no thread
 // identity: every goroutine of a Session is "the current thread" of its one
 // APC queue, so this returns the ThreadID of that queue, the same the api

@@ -59,6 +59,12 @@
 // objects do not call out while holding a lock: APCs run with no lock held,
 // so an APC may use any object.
 //
+// [Event.Assist] hands a function to a goroutine blocked in a wait on an
+// event, which runs it (with no lock of the objects held) before it looks
+// at its objects again: whoever will signal the event does its work in the
+// goroutine waiting for the signal, without a wake-up of another goroutine
+// in between. A function handed over always runs, before the wait returns.
+//
 // Closing an object ends the waits on it (Windows leaves that undefined);
 // see each Close.
 package winobj

@@ -105,6 +105,38 @@ func (e *Event) Reset() error {
 	return nil
 }
 
+// Assist hands fn to one goroutine blocked in a wait-any [Wait] on e,
+// which runs it and then goes on waiting (looking at its objects again
+// first, with the time left), and reports whether a wait took it; if none
+// did (nobody waits on e, or e is closed), fn is not run and the caller
+// runs it elsewhere. A wait that took fn runs it whatever ends the wait
+// meanwhile (a Set, its timeout, an APC), before it returns.
+//
+// It lets whoever will signal e do its work in the goroutine that waits
+// for the signal, saving a goroutine hand-off: the api uses it so that a
+// provider's completion step runs in the goroutine waiting for the
+// completion's event. fn runs in a goroutine that may hold its caller's
+// locks: it must not block, nor call anything that could wait for the
+// waiting goroutine. Assist itself never blocks; it may be called with
+// other locks held.
+func (e *Event) Assist(fn func()) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	for l := e.head; l != nil; l = l.next {
+		w := l.w
+		if w.all || w.done.Load() || !w.assisted.CompareAndSwap(false, true) {
+			continue
+		}
+		w.assistFn = fn
+		w.assist <- struct{}{} // capacity 1, one send per wait
+		return true
+	}
+	return false
+}
+
 // Close ends e (CloseHandle, WSACloseEvent). Waits blocked on it return
 // WSA_WAIT_FAILED with WSA_INVALID_HANDLE (Windows leaves closing a handle
 // under a wait undefined; failing the wait lets a Session's cleanup free its
@@ -203,9 +235,18 @@ type waiter struct {
 	links  []waitLink    // links[i] queues this wait on objs[i]
 	one    [1]waitLink   // links for a single-object wait, without an allocation
 	oneObj [1]*Event     // objs of a single-object wait
+	// An [Event.Assist] that picked this wait-any sets assisted, then
+	// assistFn, then sends on assist (capacity 1), all under the event's
+	// lock; the waiting goroutine takes fn once it is unregistered (no
+	// Assist can pick it any more) and runs it (takeAssist).
+	assisted atomic.Bool
+	assistFn func()
+	assist   chan struct{}
 }
 
-var waiterPool = sync.Pool{New: func() any { return &waiter{wake: make(chan struct{}, 1)} }}
+var waiterPool = sync.Pool{New: func() any {
+	return &waiter{wake: make(chan struct{}, 1), assist: make(chan struct{}, 1)}
+}}
 
 // waitLink queues a waiter on one object. Its fields other than w and index
 // belong to that object's mutex.
@@ -265,6 +306,29 @@ func (w *waiter) unregister() {
 		o.mu.Lock()
 		o.unlink(&w.links[i])
 		o.mu.Unlock()
+	}
+}
+
+// takeAssist returns the function an [Event.Assist] handed to w, or nil,
+// and clears it. Only the waiting goroutine calls it, after unregister;
+// received tells that it already took the signal from w.assist.
+func (w *waiter) takeAssist(received bool) func() {
+	if !w.assisted.Load() {
+		return nil
+	}
+	if !received {
+		<-w.assist
+	}
+	fn := w.assistFn
+	w.assistFn = nil
+	w.assisted.Store(false)
+	return fn
+}
+
+// run calls fn if it is not nil.
+func run(fn func()) {
+	if fn != nil {
+		fn()
 	}
 }
 
@@ -355,22 +419,36 @@ func Wait(objs []*Event, waitAll bool, timeout time.Duration, apc *APCQueue) (ui
 
 		select {
 		case <-w.wake:
-			return w.outcome()
+			return w.outcome(false)
+		case <-w.assist:
+			if !w.claim() {
+				<-w.wake // satisfied meanwhile: the signal is ours
+				return w.outcome(true)
+			}
+			w.unregister()
+			fn := w.takeAssist(true)
+			w.release()
+			fn()
+			// Look again: fn may have signalled an object.
 		case <-dl.C():
 			if !w.claim() {
 				<-w.wake // satisfied meanwhile: the signal is ours
-				return w.outcome()
+				return w.outcome(false)
 			}
 			w.unregister()
+			fn := w.takeAssist(false)
 			w.release()
+			run(fn)
 			return wsa.WSA_WAIT_TIMEOUT, nil
 		case <-apcReady:
 			if !w.claim() {
 				<-w.wake
-				return w.outcome()
+				return w.outcome(false)
 			}
 			w.unregister()
+			fn := w.takeAssist(false)
 			w.release()
+			run(fn)
 			if apc.RunPending() > 0 {
 				return wsa.WSA_WAIT_IO_COMPLETION, nil
 			}
@@ -450,11 +528,14 @@ func (w *waiter) release() {
 }
 
 // outcome is the result of a wait whose outcome a Set or Close decided;
-// the waiter is released.
-func (w *waiter) outcome() (uint32, error) {
+// the waiter is released, and a function an Assist handed it is run
+// (assisted: the signal of w.assist was taken already).
+func (w *waiter) outcome(assisted bool) (uint32, error) {
 	w.unregister()
 	result := w.result
+	fn := w.takeAssist(assisted)
 	w.release()
+	run(fn)
 	if result < 0 {
 		return wsa.WSA_WAIT_FAILED, wsa.WSA_INVALID_HANDLE
 	}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ws2go/ws2/provider"
 	"github.com/ws2go/ws2/provider/providertest"
+	"github.com/ws2go/ws2/stack"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -330,4 +332,78 @@ func TestOverlappedMisuse(t *testing.T) {
 	if up.RunAPCs() != 1 {
 		t.Fatal("the cancelled operation queued no APC")
 	}
+}
+
+// assistUpcalls is the fake upcall table with the api's WPUAssist upcall
+// (see wsp.Queues.startPump): assist decides what it does.
+type assistUpcalls struct {
+	*providertest.Upcalls
+	assist func(h wsa.Handle, fn func()) bool
+}
+
+func (u assistUpcalls) WPUAssist(h wsa.Handle, fn func()) bool { return u.assist(h, fn) }
+
+// TestPumpAssist: when data arrives for a pending receive, the pump is
+// handed (WPUAssist) to whoever waits on the receive's event, and the
+// completion is made in that goroutine; when nobody takes it, the
+// provider's own goroutine completes the receive.
+func TestPumpAssist(t *testing.T) {
+	st, err := stack.NewLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	type handed struct {
+		h  wsa.Handle
+		fn func()
+	}
+	got := make(chan handed, 16)
+	var take atomic.Bool
+	take.Store(true)
+	up := assistUpcalls{Upcalls: providertest.NewUpcalls()}
+	up.assist = func(h wsa.Handle, fn func()) bool {
+		if !take.Load() {
+			return false
+		}
+		got <- handed{h, fn}
+		return true
+	}
+	_, pt, err := New(st).Startup(wsa.WINSOCK_VERSION, nil, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pt.WSPCleanup() })
+	c, s := ovPair(t, pt)
+	send := func() {
+		if _, err := pt.WSPSend(c, [][]byte{[]byte("x")}, 0, nil, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ov := ovEvent(t, up.Upcalls)
+	buf := make([]byte, 4)
+	if err := recvOv(pt, s, buf, ov); !errors.Is(err, wsa.WSA_IO_PENDING) {
+		t.Fatalf("recv: %v", err)
+	}
+	send()
+	// Every event is handed over (no goroutine of the provider runs the
+	// pump), so the receive completes in one of the a.fn() calls.
+	for !up.Event(ov.HEvent).Signaled() {
+		a := <-got
+		if a.h != ov.HEvent {
+			t.Fatalf("pump handed to a waiter on %#x, want the receive's event %#x", a.h, ov.HEvent)
+		}
+		a.fn() // as the waiting goroutine does
+	}
+	if ov.InternalHigh != 1 || buf[0] != 'x' {
+		t.Fatalf("after the assist: %+v, %q", *ov, buf[:1])
+	}
+
+	take.Store(false) // nobody waits: the provider's goroutine completes it
+	ov2 := ovEvent(t, up.Upcalls)
+	if err := recvOv(pt, s, buf, ov2); !errors.Is(err, wsa.WSA_IO_PENDING) {
+		t.Fatalf("recv: %v", err)
+	}
+	send()
+	waitEvent(t, up.Upcalls, ov2, "receive without an assist")
 }

@@ -56,10 +56,25 @@ func goroutineStates() map[uint64]string {
 	return states
 }
 
+// blockedStates are the scheduler states of a goroutine blocked on a
+// channel, which is how every blocking call of a provider waits (see
+// wsp.Readiness). A goroutine in any other state may not have reached its
+// blocking point yet: running, runnable, in a system call, but also parked
+// on a mutex or for the garbage collector ("sync.Mutex.Lock", "GC assist
+// wait") on its way there, which waitParked once took for blocked (a
+// closesocket then ran before the call had looked up its handle, which
+// failed WSAENOTSOCK instead of WSAEINTR).
+var blockedStates = map[string]bool{
+	"select":         true,
+	"chan receive":   true,
+	"chan send":      true,
+	"sync.Cond.Wait": true,
+}
+
 // waitParked waits until the goroutines of the given async calls are
-// blocked (parked by the scheduler, not running, runnable or in a system
-// call), so that what the test does next happens while they block rather
-// than racing their start. A call that already returned counts as parked.
+// blocked on a channel (blockedStates), so that what the test does next
+// happens while they block rather than racing their start. A call that
+// already returned counts as parked.
 // After 10 s it gives up and lets the test go on (the assertions that follow
 // then report what went wrong).
 func (e *env) waitParked(calls ...<-chan error) {
@@ -76,9 +91,7 @@ func (e *env) waitParked(calls ...<-chan error) {
 				}
 				continue // or already returned
 			}
-			switch st, alive := states[v.(uint64)]; {
-			case !alive:
-			case st == "running", st == "runnable", st == "syscall":
+			if st, alive := states[v.(uint64)]; alive && !blockedStates[st] {
 				all = false
 			}
 		}

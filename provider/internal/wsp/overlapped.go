@@ -25,11 +25,17 @@ import (
 // datagram receive: that one completed, truncated, and its completion is
 // delivered before the call returns WSAEMSGSIZE (the SPI rule, see
 // provider.ProcTable). Queued operations are tried again, head first, by
-// the socket's pump: a short-lived goroutine started from the readiness
-// observer when an event arrives while operations are pending (one at a
-// time per socket; events that arrive while it runs make it run again).
-// Nothing polls, no goroutine waits per operation, and an idle socket with
-// pending operations runs nothing.
+// the socket's pump, started from the readiness observer when an event
+// arrives while operations are pending (one at a time per socket; events
+// that arrive while it runs make it run again). gVisor notifies with its
+// endpoint locked, so the pump cannot run in the observer: it runs in the
+// goroutine waiting for the completion when there is one, else in a
+// short-lived goroutine of its own. The waiting goroutine is found through
+// the event of the latest queued operation that has one (the api's
+// WPUAssist upcall, api/upcalls.go): a goroutine blocked in a wait on that
+// event runs the pump and then sees the completion it made, with no hand-off
+// between goroutines in between. Nothing polls, no goroutine waits per
+// operation, and an idle socket with pending operations runs nothing.
 //
 // Only the head of a queue is tried, so operations complete in issue order:
 // stream data goes to pending receives in the order they were issued, sends
@@ -78,6 +84,42 @@ type Queues struct {
 	// AcceptOp is the pending AcceptEx using this socket as its accept
 	// socket (closing the socket aborts it).
 	AcceptOp atomic.Pointer[Op]
+
+	// The pump's assist (startPump): the event handle of the latest
+	// queued operation that has one (0: none), and the upcall table that
+	// can hand the pump to a goroutine waiting on it (an assister, stored
+	// once). pumpFn is o.pump, made once by start.
+	assistEv atomic.Uintptr
+	assistUp atomic.Value
+	pumpFn   func()
+}
+
+// assister is the api's WPUAssist upcall (api/upcalls.go), which is not
+// part of provider.UpcallTable: wsp finds it by a type assertion, and
+// without it (a layered provider's own upcall table, a test's) the pump
+// runs in a goroutine of its own.
+type assister interface {
+	WPUAssist(h wsa.Handle, fn func()) bool
+}
+
+// noteAssist records the event of op, being queued on one of o's queues,
+// as the one whose waiter runs the pump.
+func (o *Queues) noteAssist(op *Op) {
+	if op.ov == nil {
+		return
+	}
+	ev := op.ov.HEvent &^ 1 // the low bit only keeps it off the completion port
+	if ev == 0 {
+		return
+	}
+	if o.assistUp.Load() == nil {
+		a, ok := op.up.(assister)
+		if !ok {
+			return
+		}
+		o.assistUp.CompareAndSwap(nil, a)
+	}
+	o.assistEv.Store(uintptr(ev))
 }
 
 // Init ties q to the socket's readiness core and handle.
@@ -171,6 +213,7 @@ func (o *Queues) findOp(ov *wsa.Overlapped) *Op {
 // start installs the socket's readiness observer for its queues, once.
 func (o *Queues) start() {
 	o.once.Do(func() {
+		o.pumpFn = o.pump
 		o.rd.AddObserver(func(Event) {
 			o.seq.Add(1)
 			if o.pending.Load() > 0 {
@@ -184,8 +227,19 @@ func (o *Queues) start() {
 // again). It never blocks; it may run in the notification context.
 func (o *Queues) kick() {
 	if o.work.Add(1) == 1 {
-		go o.pump()
+		o.startPump()
 	}
+}
+
+// startPump has the pump run by a goroutine waiting on the event of the
+// latest queued operation (see noteAssist), or else by a new goroutine.
+func (o *Queues) startPump() {
+	if ev := o.assistEv.Load(); ev != 0 {
+		if a, ok := o.assistUp.Load().(assister); ok && a.WPUAssist(wsa.Handle(ev), o.pumpFn) {
+			return
+		}
+	}
+	go o.pump()
 }
 
 // pump tries the queued operations until no kick came in meanwhile.
@@ -310,6 +364,7 @@ func (o *Queues) Submit(q *OpQueue, op *Op) (uint32, uint32, error) {
 	}
 	q.ops = append(q.ops, op)
 	o.pending.Add(1)
+	o.noteAssist(op)
 	q.mu.Unlock()
 	if o.seq.Load() != seq || o.rd.IsClosed() {
 		o.kick() // an event came while it was tried
@@ -349,6 +404,7 @@ func (op *Op) MoveTo(o *Queues, q *OpQueue) error {
 	op.q.Store(q)
 	op.qs = o
 	o.pending.Add(1)
+	o.noteAssist(op)
 	q.mu.Unlock()
 	if o.seq.Load() != seq || o.rd.IsClosed() {
 		o.kick()
