@@ -40,6 +40,9 @@ func (g *refGate) enter() bool {
 	}
 }
 
+// closed reports whether the gate is closed (enter would fail).
+func (g *refGate) closed() bool { return g.n.Load()&gateClosed != 0 }
+
 // leave ends a successful enter.
 func (g *refGate) leave() {
 	if g.n.Add(-1) == gateClosed {

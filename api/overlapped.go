@@ -340,11 +340,19 @@ func Win32Error(e wsa.Errno) wsa.Errno {
 // transferred or flags is WSAEFAULT; an HEvent that is not an event of the
 // Session is WSA_INVALID_HANDLE.
 func (s *Session) WSAGetOverlappedResult(h wsa.Socket, ov *wsa.Overlapped, transferred *uint32, wait bool, flags *uint32) error {
-	inst, so, _, err := s.sock(h)
-	if err != nil {
+	// The checks of every call on a socket, without holding the gate: a
+	// wait must not hold up closesocket or WSACleanup.
+	inst, so, err := s.sockObj(h)
+	switch {
+	case err != nil:
 		return err
+	case so.gate.closed():
+		return inst.closedErr()
+	case inst.dead.Load():
+		return wsa.WSANOTINITIALISED
+	case inst.dispatch(so) == nil:
+		return wsa.WSAENOTSOCK
 	}
-	so.gate.leave() // a wait must not hold up closesocket or WSACleanup
 	if ov == nil || transferred == nil || flags == nil {
 		return wsa.WSAEFAULT
 	}

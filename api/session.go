@@ -440,19 +440,12 @@ func (s *Session) enter() (*instance, error) {
 // so a Closesocket from another goroutine reaches the provider and ends a
 // blocked call.
 func (s *Session) sock(h wsa.Socket) (*instance, *socketObj, *loadedProvider, error) {
-	inst, err := s.started()
+	inst, so, err := s.sockObj(h)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	so := inst.table.socket(h)
-	if so == nil {
-		return nil, nil, nil, wsa.WSAENOTSOCK
-	}
 	if !so.gate.enter() {
-		if inst.dead.Load() {
-			return nil, nil, nil, wsa.WSANOTINITIALISED
-		}
-		return nil, nil, nil, wsa.WSAENOTSOCK // closed meanwhile
+		return nil, nil, nil, inst.closedErr() // closed meanwhile
 	}
 	if inst.dead.Load() {
 		so.gate.leave()
@@ -464,4 +457,29 @@ func (s *Session) sock(h wsa.Socket) (*instance, *socketObj, *loadedProvider, er
 		return nil, nil, nil, wsa.WSAENOTSOCK
 	}
 	return inst, so, p, nil
+}
+
+// sockObj finds socket h for a call that does not reach its provider
+// (WSAGetOverlappedResult): the checks of sock, without registering on the
+// gate, so nothing is to be left.
+func (s *Session) sockObj(h wsa.Socket) (*instance, *socketObj, error) {
+	inst, err := s.started()
+	if err != nil {
+		return nil, nil, err
+	}
+	so := inst.table.socket(h)
+	if so == nil {
+		return nil, nil, wsa.WSAENOTSOCK
+	}
+	return inst, so, nil
+}
+
+// closedErr is the error of a call on a socket whose gate is closed:
+// WSANOTINITIALISED once WSACleanup has begun, else WSAENOTSOCK
+// (closesocket).
+func (inst *instance) closedErr() error {
+	if inst.dead.Load() {
+		return wsa.WSANOTINITIALISED
+	}
+	return wsa.WSAENOTSOCK
 }

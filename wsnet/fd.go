@@ -212,9 +212,10 @@ func (fd *netFD) execIO(d *ioDir, op *ioOp, submit submitFunc, stop func() error
 			return 0, err
 		}
 	}
-	// Reset first: every later check (completion, closing, deadline) then
-	// sees what a Set it misses had published.
-	_ = fd.s.WSAResetEvent(d.ev)
+	// The issuing call resets d.ev (as Windows resets an OVERLAPPED's
+	// event when the operation starts), before the provider sees the
+	// operation: every check after it returns (completion, closing,
+	// deadline) sees what a Set the reset erased had published.
 	op.ov.HEvent = d.ev
 	switch err := submit(op); err {
 	case nil:
@@ -261,6 +262,11 @@ func (fd *netFD) execIO(d *ioDir, op *ioOp, submit submitFunc, stop func() error
 			}
 			break
 		}
+		if wsa.HasOverlappedIoCompleted(&op.ov) {
+			break // the usual wake-up: no reset (the next call's issue resets)
+		}
+		// Woken by Close or SetDeadline (or a stale signal): reset, then
+		// look again at what the setter published before its Set.
 		_ = fd.s.WSAResetEvent(d.ev)
 	}
 	var flags uint32

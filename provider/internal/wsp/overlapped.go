@@ -62,6 +62,13 @@ var ErrMoved = errors.New("wsp: operation moved to another queue")
 type OpQueue struct {
 	mu  sync.Mutex
 	ops []*Op
+	n   atomic.Int32 // len(ops), stored under mu: the pump skips an empty queue without locking it
+}
+
+// push appends op to q; q.mu is held.
+func (q *OpQueue) push(op *Op) {
+	q.ops = append(q.ops, op)
+	q.n.Store(int32(len(q.ops)))
 }
 
 // Queues is a socket's overlapped state: its queues and the operations it
@@ -247,7 +254,12 @@ func (o *Queues) pump() {
 	for {
 		n := o.work.Load()
 		for _, q := range o.queues() {
-			o.runQueue(q)
+			// A queue that is empty now needs nothing from this event: an
+			// operation queued after this look is tried by the kick its
+			// Submit makes when an event came meanwhile.
+			if q.n.Load() > 0 {
+				o.runQueue(q)
+			}
 		}
 		if o.work.CompareAndSwap(n, 0) {
 			return
@@ -292,6 +304,7 @@ func (q *OpQueue) popHead() {
 	n := copy(q.ops, q.ops[1:])
 	q.ops[n] = nil
 	q.ops = q.ops[:n]
+	q.n.Store(int32(n))
 }
 
 // NewOp makes an operation completing on o's handle. tid may be nil.
@@ -362,7 +375,7 @@ func (o *Queues) Submit(q *OpQueue, op *Op) (uint32, uint32, error) {
 			return n, flags, err
 		}
 	}
-	q.ops = append(q.ops, op)
+	q.push(op)
 	o.pending.Add(1)
 	o.noteAssist(op)
 	q.mu.Unlock()
@@ -400,7 +413,7 @@ func (op *Op) MoveTo(o *Queues, q *OpQueue) error {
 			return ErrMoved
 		}
 	}
-	q.ops = append(q.ops, op)
+	q.push(op)
 	op.q.Store(q)
 	op.qs = o
 	o.pending.Add(1)
@@ -551,6 +564,7 @@ func CancelOp(op *Op) bool {
 			return false
 		}
 		q.ops = append(q.ops[:i], q.ops[i+1:]...)
+		q.n.Store(int32(len(q.ops)))
 		qs := op.qs
 		qs.pending.Add(-1)
 		op.q.Store(nil)
@@ -586,6 +600,7 @@ func (o *Queues) Abort() {
 		q.mu.Lock()
 		ops := q.ops
 		q.ops = nil
+		q.n.Store(0)
 		for _, op := range ops {
 			o.pending.Add(-1)
 			op.q.Store(nil)

@@ -2,6 +2,7 @@ package wsp
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ws2go/ws2/wsa"
@@ -52,7 +53,7 @@ type Readiness struct {
 	mu       sync.Mutex
 	ch       chan struct{} // closed at the next event; nil until someone waits
 	closedCh chan struct{} // closed by Close
-	closed   bool
+	closed   atomic.Bool   // set by Close, under mu; read without it
 	// observers are called on every event (see AddObserver); the slice is
 	// replaced, never modified in place, so Notify can iterate a copy.
 	observers []*observer
@@ -116,7 +117,7 @@ func (r *Readiness) Notify(mask Event) {
 func (r *Readiness) Changed() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
+	if r.closed.Load() {
 		return r.closedCh
 	}
 	if r.ch == nil {
@@ -133,11 +134,11 @@ func (r *Readiness) Done() <-chan struct{} { return r.closedCh }
 // the observers are called with mask 0. It is idempotent.
 func (r *Readiness) Close() {
 	r.mu.Lock()
-	if r.closed {
+	if r.closed.Load() {
 		r.mu.Unlock()
 		return
 	}
-	r.closed = true
+	r.closed.Store(true)
 	close(r.closedCh)
 	if r.ch != nil {
 		close(r.ch)
@@ -151,12 +152,8 @@ func (r *Readiness) Close() {
 	}
 }
 
-// IsClosed reports whether Close was called.
-func (r *Readiness) IsClosed() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.closed
-}
+// IsClosed reports whether Close was called. It takes no lock.
+func (r *Readiness) IsClosed() bool { return r.closed.Load() }
 
 // waitCtx is one blocking call's wait state: its deadline timer
 // (SO_RCVTIMEO/SO_SNDTIMEO), started on the first wait.
