@@ -28,6 +28,11 @@ type Host struct {
 	// settings, such as SetRawAllowed (raw sockets need the process's
 	// CAP_NET_RAW by default, as they need Administrator on Windows).
 	Netstack *netstack.Provider
+	// TUN is the device of a Host made by NewTUN, nil otherwise. The
+	// Host owns it: use it to read its configuration (Name, MTU, Offload,
+	// OffloadError) or to change its addresses, never to Read, Write or
+	// Close it.
+	TUN *tun.Device
 
 	closers []io.Closer
 }
@@ -126,6 +131,12 @@ type TUNConfig struct {
 	Pcap io.Writer
 	// Stack configures the gVisor instance.
 	Stack stack.Options
+	// Offload opens the device with the offload driver (tun.Config.Offload:
+	// IFF_VNET_HDR, TSO/USO and checksum offload, GSO super-packets read
+	// and GRO super-packets written in batches) instead of the plain one.
+	// If the kernel refuses the offloads the plain driver is used;
+	// Host.TUN reports which one is in use.
+	Offload bool
 }
 
 // NewTUN opens a TUN device, brings its kernel side up (with KernelAddrs),
@@ -140,7 +151,7 @@ func NewTUN(cfg TUNConfig) (*Host, error) {
 	if mtu == 0 {
 		mtu = 1500
 	}
-	dev, err := tun.Open(tun.Config{Name: cfg.Name, MTU: mtu})
+	dev, err := tun.Open(tun.Config{Name: cfg.Name, MTU: mtu, Offload: cfg.Offload})
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +181,7 @@ func NewTUN(cfg TUNConfig) (*Host, error) {
 		return nil, err
 	}
 	h.closers = append(h.closers, dev)
+	h.TUN = dev
 	return h, nil
 }
 

@@ -11,7 +11,15 @@
 //     written on one side is delivered to the other in the writer's
 //     goroutine, with no queue and no copy of the payload.
 //   - [Stack.AddTUN]: a NIC over a Linux TUN device (package tun), read in
-//     batches by one goroutine per NIC.
+//     batches by one goroutine per NIC. Over a device with the plain
+//     driver the NIC writes each packet in the sending goroutine. Over a
+//     device with the offload driver (tun.Config.Offload) it reads the
+//     MTU-sized packets of one GSO super-packet per batch, and sends
+//     through gVisor's fifo queueing discipline (one queue of 4096 packets
+//     and its goroutine), which hands the device batches of up to 47
+//     packets that the driver coalesces into GRO super-packets; packets
+//     sent while the queue is full are dropped, as by any NIC queue.
+//     Checksums are computed and verified by gVisor with either driver.
 //
 // Any NIC can carry a pcap capture ([NICConfig].Pcap, gVisor's sniffer).
 // Importing this package sets gVisor's sniffer.LogPackets to 0, so that a

@@ -9,6 +9,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
 	"gvisor.dev/gvisor/pkg/tcpip/link/pipe"
+	"gvisor.dev/gvisor/pkg/tcpip/link/qdisc/fifo"
 	"gvisor.dev/gvisor/pkg/tcpip/link/sniffer"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
@@ -28,6 +29,20 @@ const DefaultPipeMTU = 1500
 
 // minMTU is the smallest MTU a NIC may have: IPv6 needs 1280.
 const minMTU = 1280
+
+// The queueing discipline of a NIC over an offload TUN device: gVisor's
+// fifo, with this many queues (each with its own goroutine; a flow always
+// goes to the same queue) of this many packets. A packet sent while its
+// queue is full is dropped (ErrNoBufferSpace), which TCP treats as a loss;
+// gVisor has no TCP small queues to hold a sender back, so the queue is
+// deeper than one connection's default 4 MiB send buffer in MSS-sized
+// segments (about 2900): with 1000 packets (Linux's txqueuelen) a single
+// bulk stream overflowed it, and its tail drops cost retransmission
+// timeouts. Many connections, or larger send buffers, can still fill it.
+const (
+	offloadQueues   = 1
+	offloadQueueLen = 4096
+)
 
 // NICConfig describes a NIC to attach.
 type NICConfig struct {
@@ -70,7 +85,7 @@ func (s *Stack) AddLoopback(cfg NICConfig) (tcpip.NICID, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.attachLocked(loopback.New(), cfg, "loopback")
+	return s.attachLocked(loopback.New(), cfg, "loopback", false)
 }
 
 // AddTUN attaches a NIC over a TUN device: a packet the kernel routes into
@@ -84,6 +99,14 @@ func (s *Stack) AddLoopback(cfg NICConfig) (tcpip.NICID, error) {
 // it in batches from a goroutine of its own, and closes it when the NIC is
 // removed or the Stack is closed (or at once, on error). The caller may go
 // on using dev's configuration methods, but not Read, Write or Close.
+//
+// If dev uses the offload driver (dev.Offload()), the NIC sends through a
+// FIFO queue served by a goroutine of its own (gVisor's fifo queueing
+// discipline, one queue of 1000 packets) instead of writing in the
+// sending goroutine: packets that queue up while the device is busy go out
+// as one batch, whose TCP and UDP segments the driver coalesces into GRO
+// super-packets. With the plain driver sending is unchanged: one packet
+// per write, in the sender's goroutine.
 func (s *Stack) AddTUN(dev *tun.Device, cfg NICConfig) (tcpip.NICID, error) {
 	if dev == nil {
 		return 0, fmt.Errorf("stack: AddTUN: nil device")
@@ -94,7 +117,7 @@ func (s *Stack) AddTUN(dev *tun.Device, cfg NICConfig) (tcpip.NICID, error) {
 	ep := newTUNEndpoint(dev)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, err := s.attachLocked(ep, cfg, "tun")
+	id, err := s.attachLocked(ep, cfg, "tun", dev.Offload())
 	if err != nil {
 		ep.Close()
 		return 0, err
@@ -127,7 +150,7 @@ func Pipe(a, b *Stack, mtu uint32, ca, cb NICConfig) (tcpip.NICID, tcpip.NICID, 
 	attach := func(s *Stack, ep stack.LinkEndpoint, cfg NICConfig) (tcpip.NICID, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.attachLocked(ep, cfg, "pipe")
+		return s.attachLocked(ep, cfg, "pipe", false)
 	}
 	ida, err := attach(a, ea, ca)
 	if err != nil {
@@ -142,11 +165,13 @@ func Pipe(a, b *Stack, mtu uint32, ca, cb NICConfig) (tcpip.NICID, tcpip.NICID, 
 }
 
 // attachLocked creates a NIC over ep (wrapped in a sniffer if cfg.Pcap is
-// set) and applies cfg's addresses and routes. On error the NIC is removed
-// again. The caller closes ep if it must.
+// set) and applies cfg's addresses and routes. With queue, the NIC sends
+// through a fifo queueing discipline (offloadQueues, offloadQueueLen)
+// instead of writing in the sender's goroutine. On error the NIC is
+// removed again. The caller closes ep if it must.
 //
 // +checklocks:s.mu
-func (s *Stack) attachLocked(ep stack.LinkEndpoint, cfg NICConfig, kind string) (tcpip.NICID, error) {
+func (s *Stack) attachLocked(ep stack.LinkEndpoint, cfg NICConfig, kind string, queue bool) (tcpip.NICID, error) {
 	if s.closed {
 		return 0, ErrClosed
 	}
@@ -176,7 +201,16 @@ func (s *Stack) attachLocked(ep stack.LinkEndpoint, cfg NICConfig, kind string) 
 	if name == "" {
 		name = fmt.Sprintf("%s%d", kind, id)
 	}
-	if err := s.gv.CreateNICWithOptions(id, link, stack.NICOptions{Name: name, Kind: kind}); err != nil {
+	opts := stack.NICOptions{Name: name, Kind: kind}
+	if queue {
+		// The queue writes to link: through the sniffer, if any, so
+		// the capture sees packets as they leave the queue.
+		opts.QDisc = fifo.New(link, offloadQueues, offloadQueueLen)
+	}
+	if err := s.gv.CreateNICWithOptions(id, link, opts); err != nil {
+		if opts.QDisc != nil {
+			opts.QDisc.Close() // ends its goroutines
+		}
 		return 0, tcpipErr(fmt.Sprintf("create %s NIC %q", kind, name), err)
 	}
 	fail := func(err error) (tcpip.NICID, error) {

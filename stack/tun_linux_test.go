@@ -22,10 +22,17 @@ import (
 // kernel side the addresses (IPv6 without DAD), then sets it up.
 func openKernelSide(t *testing.T, name string, addrs ...string) *tun.Device {
 	t.Helper()
-	dev, err := tun.Open(tun.Config{Name: name})
+	return openKernelSideConfig(t, tun.Config{Name: name}, addrs...)
+}
+
+// openKernelSideConfig is openKernelSide with a whole tun.Config.
+func openKernelSideConfig(t *testing.T, cfg tun.Config, addrs ...string) *tun.Device {
+	t.Helper()
+	dev, err := tun.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	name := dev.Name()
 	if err := testutil.DisableInterfaceDAD(name); err != nil {
 		dev.Close()
 		t.Fatal(err)

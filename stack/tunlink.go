@@ -21,11 +21,23 @@ import (
 //
 // Inbound, one goroutine (started by the first Attach) reads batches of up
 // to dev.BatchSize() packets straight into pooled gVisor views and delivers
-// each to the stack by its IP version, without copying. Outbound,
-// WritePackets copies each packet into one contiguous view and writes the
-// batch with dev.Write. (gVisor's default NIC queueing hands WritePackets
-// one packet at a time; larger batches need a queueing discipline, which
-// the offload path will bring along with GRO.)
+// each to the stack by its IP version, without copying. With the offload
+// driver a batch is the MTU-sized packets of one GSO super-packet the
+// kernel sent.
+//
+// Outbound, with the plain driver WritePackets copies each packet into one
+// contiguous view and writes the batch with dev.Write; gVisor's default NIC
+// queueing hands it one packet at a time. With the offload driver the NIC
+// gets a fifo queueing discipline (see AddTUN), whose goroutine hands
+// WritePackets whatever has queued up, and WritePackets copies each packet
+// behind dev.Headroom() bytes into a buffer with room for a whole
+// super-packet, so that the driver's GRO can merge the segments of a flow
+// into one write.
+//
+// Checksums stay with gVisor in both directions (Capabilities is 0): GRO
+// only merges packets whose checksums are valid, and the driver does not
+// say which received packets the kernel had checksummed, so gVisor must
+// verify them.
 //
 // The endpoint owns the device: stop (from Attach(nil) or Close) closes it,
 // which ends the reader.
@@ -41,6 +53,9 @@ type tunEndpoint struct {
 	stopOnce sync.Once
 	done     chan struct{} // closed by stop
 
+	offload  bool // dev.Offload()
+	headroom int  // dev.Headroom()
+
 	writePool sync.Pool // *writeBatch
 }
 
@@ -48,12 +63,13 @@ var _ stack.LinkEndpoint = (*tunEndpoint)(nil)
 
 // writeBatch is scratch space for one WritePackets call.
 type writeBatch struct {
-	views []*buffer.View
+	views []*buffer.View // plain driver
+	slabs [][]byte       // offload driver: len == cap == headroom+tun.MaxPacketSize
 	bufs  [][]byte
 }
 
 func newTUNEndpoint(dev *tun.Device) *tunEndpoint {
-	e := &tunEndpoint{dev: dev, done: make(chan struct{})}
+	e := &tunEndpoint{dev: dev, done: make(chan struct{}), offload: dev.Offload(), headroom: dev.Headroom()}
 	e.mtu.Store(uint32(dev.MTU()))
 	e.writePool.New = func() any { return new(writeBatch) }
 	return e
@@ -84,6 +100,11 @@ func (e *tunEndpoint) readLoop() {
 	backoff := time.Duration(0)
 	for {
 		size := int(e.mtu.Load())
+		if e.offload {
+			// The driver splits super-packets into segments as large as
+			// the kernel's MTU, and drops one that does not fit.
+			size = max(size, e.dev.MTU())
+		}
 		for i := range views {
 			if views[i] != nil && views[i].Size() != size {
 				views[i].Release()
@@ -147,6 +168,9 @@ func ipProtocol(b []byte) (tcpip.NetworkProtocolNumber, bool) {
 // dropped, as a link drops a frame, and not counted as written. Once the
 // device is closed it returns ErrClosedForSend.
 func (e *tunEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	if e.offload {
+		return e.writeOffload(pkts)
+	}
 	all := pkts.AsSlice()
 	wb := e.writePool.Get().(*writeBatch)
 	for _, pkt := range all {
@@ -177,6 +201,35 @@ func (e *tunEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 	wb.views, wb.bufs = wb.views[:0], wb.bufs[:0]
 	e.writePool.Put(wb)
 	return sent, terr
+}
+
+// writeOffload is WritePackets for the offload driver: one dev.Write for
+// the whole batch, which GRO may turn into fewer, larger writes.
+func (e *tunEndpoint) writeOffload(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	all := pkts.AsSlice()
+	if len(all) == 0 {
+		return 0, nil
+	}
+	wb := e.writePool.Get().(*writeBatch)
+	for i, pkt := range all {
+		if i == len(wb.slabs) {
+			wb.slabs = append(wb.slabs, make([]byte, e.headroom+tun.MaxPacketSize))
+		}
+		b := wb.slabs[i][:e.headroom]
+		for _, s := range pkt.AsSlices() {
+			b = append(b, s...)
+		}
+		wb.bufs = append(wb.bufs, b)
+	}
+	n, err := e.dev.Write(wb.bufs, e.headroom)
+	var terr tcpip.Error
+	if err != nil && errors.Is(err, os.ErrClosed) {
+		terr = &tcpip.ErrClosedForSend{}
+	}
+	clear(wb.bufs)
+	wb.bufs = wb.bufs[:0]
+	e.writePool.Put(wb)
+	return n, terr
 }
 
 // Attach implements stack.NetworkLinkEndpoint. The first non-nil dispatcher

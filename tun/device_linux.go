@@ -13,16 +13,23 @@ import (
 
 	"github.com/songgao/water"
 	"golang.org/x/sys/unix"
+	wgtun "golang.zx2c4.com/wireguard/tun"
 )
 
 // Device is one open queue of a Linux TUN interface.
 //
+// A Device is moved by one of two drivers, chosen by Config.Offload: the
+// plain driver (water, one packet per read(2)/write(2)) or the offload
+// driver (wireguard-go's, IFF_VNET_HDR with GSO/GRO super-packets). Both
+// have the same methods and configuration; Offload reports which one is in
+// use and Headroom the write offset it needs.
+//
 // A Device owns its file descriptor: Close releases it, and when the last
 // descriptor of a non-persistent TUN interface is closed the kernel deletes
-// the interface together with its addresses and routes. (water hands back an
-// *os.File whose finalizer closes the descriptor once it is garbage
-// collected; the Device holds that file, so the interface lives exactly as
-// long as the Device is open and reachable.)
+// the interface together with its addresses and routes. (water and
+// wireguard-go each hand back an *os.File whose finalizer closes the
+// descriptor once it is garbage collected; the Device holds that file, so
+// the interface lives exactly as long as the Device is open and reachable.)
 //
 // All methods are safe for concurrent use. Read and Write may run at the
 // same time as each other and as Close; several concurrent Reads each get
@@ -35,8 +42,22 @@ type Device struct {
 	index int
 	mtu   atomic.Int32
 
-	file *os.File // from water; holding it keeps its finalizer away
+	// The plain driver: the file from water (holding it keeps its
+	// finalizer away) and its raw descriptor. nil with the offload driver.
+	file *os.File
 	rc   syscall.RawConn
+
+	// The offload driver (wireguard-go's, which holds the file); nil with
+	// the plain driver.
+	wg wgtun.Device
+
+	// offloadErr is why Config.Offload was asked for but the plain
+	// driver is in use; nil otherwise.
+	offloadErr error
+
+	// Packets the offload driver read and dropped, and the last reason.
+	dropped  atomic.Uint64
+	lastDrop atomic.Pointer[error]
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -44,12 +65,14 @@ type Device struct {
 }
 
 // Open creates the TUN interface cfg.Name (or attaches to the existing TUN
-// interface of that name) with IFF_TUN|IFF_NO_PI, and sets its MTU. The
-// interface, if new, starts down and without addresses; see AddAddress and
-// SetUp.
+// interface of that name) with IFF_TUN|IFF_NO_PI (and IFF_VNET_HDR for the
+// offload driver, see Config.Offload), and sets its MTU. The interface, if
+// new, starts down and without addresses; see AddAddress and SetUp.
 //
 // Errors wrap ErrBadName, ErrNoDevice, ErrPermission or ErrBusy where they
-// apply, together with the errno the kernel returned.
+// apply, together with the errno the kernel returned. A kernel that refuses
+// the offloads is not an error: Open falls back to the plain driver and
+// records why (Device.OffloadError).
 func Open(cfg Config) (*Device, error) {
 	cfg, err := cfg.normalize()
 	if err != nil {
@@ -57,17 +80,74 @@ func Open(cfg Config) (*Device, error) {
 	}
 	// water leaks its descriptor when TUNSETIFF fails, so refuse the one
 	// failure that can be seen in advance: the name belongs to an
-	// interface that is not a TUN device.
+	// interface that is not a TUN device. And a multi-queue interface
+	// whose queues use the other driver: the kernel would switch the
+	// virtio-net header on (or off) for all of them.
 	if cfg.Name != "" {
-		if li, err := linkByName(cfg.Name); err == nil && li.Kind != "tun" {
-			kind := li.Kind
-			if kind == "" {
-				kind = "non-TUN"
+		if li, err := linkByName(cfg.Name); err == nil {
+			if err := checkExisting(cfg, li); err != nil {
+				return nil, err
 			}
-			return nil, fmt.Errorf("tun: open %q: interface exists and is a %s device: %w", cfg.Name, kind, ErrBusy)
 		}
 	}
 
+	var d *Device
+	if cfg.Offload {
+		var refused *offloadRefusedError
+		d, refused, err = openOffload(cfg)
+		if refused != nil {
+			// The offload driver's descriptor is closed; a new interface
+			// went with it. Attach the plain driver by the name the
+			// kernel gave.
+			if cfg.Name == "" {
+				cfg.Name = refused.name
+			}
+			d, err = openWater(cfg)
+			if d != nil {
+				d.offloadErr = refused
+			}
+		}
+	} else {
+		d, err = openWater(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cur, err := linkByName(d.name); err != nil || cur.MTU != cfg.MTU {
+		if err := d.SetMTU(cfg.MTU); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	d.mtu.Store(int32(cfg.MTU))
+	return d, nil
+}
+
+// checkExisting refuses to attach to the existing interface li when that
+// cannot work: it is not a TUN device, or it is a multi-queue TUN device
+// with queues attached whose virtio-net header setting differs from the
+// driver cfg asks for.
+func checkExisting(cfg Config, li linkInfo) error {
+	if li.Kind != "tun" {
+		kind := li.Kind
+		if kind == "" {
+			kind = "non-TUN"
+		}
+		return fmt.Errorf("tun: open %q: interface exists and is a %s device: %w", cfg.Name, kind, ErrBusy)
+	}
+	if cfg.MultiQueue && li.TUN.MultiQueue && li.TUN.Queues > 0 && li.TUN.VnetHdr != cfg.Offload {
+		has, want := "plain (no IFF_VNET_HDR)", "offload"
+		if li.TUN.VnetHdr {
+			has, want = "offload (IFF_VNET_HDR)", "plain"
+		}
+		return fmt.Errorf("tun: open %q: the interface's %d queues use the %s driver; attaching the %s driver would change their packet format (open every queue with the same Config.Offload): %w",
+			cfg.Name, li.TUN.Queues, has, want, ErrBusy)
+	}
+	return nil
+}
+
+// openWater opens the device with the plain driver (water).
+func openWater(cfg Config) (*Device, error) {
 	ifce, err := water.New(water.Config{
 		DeviceType: water.TUN,
 		PlatformSpecificParams: water.PlatformSpecificParams{
@@ -83,13 +163,6 @@ func Open(cfg Config) (*Device, error) {
 		ifce.Close()
 		return nil, err
 	}
-	if cur, err := linkByName(d.name); err != nil || cur.MTU != cfg.MTU {
-		if err := d.SetMTU(cfg.MTU); err != nil {
-			d.Close()
-			return nil, err
-		}
-	}
-	d.mtu.Store(int32(cfg.MTU))
 	return d, nil
 }
 
@@ -202,6 +275,36 @@ func (d *Device) SetUp(up bool) error {
 	return nil
 }
 
+// Offload reports whether the offload driver is in use: Config.Offload was
+// set and the kernel accepted the virtio-net header and the offloads.
+func (d *Device) Offload() bool { return d.wg != nil }
+
+// OffloadError returns why the plain driver is in use although
+// Config.Offload was set (the kernel refused TUNSETOFFLOAD), or nil.
+func (d *Device) OffloadError() error { return d.offloadErr }
+
+// Dropped returns how many packets (or super-packets) Read took from the
+// kernel and dropped because the driver could not split them into the
+// buffers given, and the last such error (nil if none). Only the offload
+// driver drops; the plain driver truncates instead (see Read).
+func (d *Device) Dropped() (n uint64, last error) {
+	if p := d.lastDrop.Load(); p != nil {
+		last = *p
+	}
+	return d.dropped.Load(), last
+}
+
+// Headroom returns the least offset Write accepts: the bytes in front of
+// each packet that the driver writes its own header into. It is 0 for the
+// plain driver and the length of struct virtio_net_hdr (10) for the
+// offload driver. It never changes over the life of a Device.
+func (d *Device) Headroom() int {
+	if d.wg != nil {
+		return virtioNetHdrLen
+	}
+	return 0
+}
+
 // BatchSize returns the largest number of packets one Read or Write moves.
 // It never changes over the life of a Device; callers size their buffer
 // slices with it.
@@ -211,13 +314,27 @@ func (d *Device) BatchSize() int { return batchSize }
 // its length to sizes[i]. It returns the number of packets read.
 //
 // Read blocks (parked in the Go runtime poller, not in a thread) until at
-// least one packet is available, then drains whatever else the kernel has
-// queued without blocking again, one read(2) per packet. Each buffer should
-// have room for MTU bytes after offset: the kernel silently truncates a
-// packet that does not fit, and sizes[i] is then len(bufs[i])-offset.
-// len(sizes) must be at least len(bufs). An error that follows some packets
-// is dropped and those packets returned; a lasting one shows on the next
-// call.
+// least one packet is available. Each buffer should have room for MTU bytes
+// after offset. len(sizes) must be at least len(bufs). An error that
+// follows some packets is dropped and those packets returned; a lasting one
+// shows on the next call.
+//
+// The plain driver then drains whatever else the kernel has queued without
+// blocking again, one read(2) per packet; the kernel silently truncates a
+// packet that does not fit its buffer, and sizes[i] is then
+// len(bufs[i])-offset.
+//
+// The offload driver makes one read(2), of one packet or of one GSO
+// super-packet, and splits a super-packet into MTU-sized packets with
+// their own IP and TCP/UDP headers and checksums, one per buffer (so
+// bufs[0:n] come from one flow). The kernel sends super-packets of at most
+// BatchSize segments; give Read BatchSize buffers so that none is cut
+// short (the segments that do not fit are dropped). A packet the driver
+// cannot parse, or one larger than its buffer, is dropped, and Read goes on
+// to the next one.
+//
+// Several Reads may run at once; each gets different packets (the offload
+// driver serializes them).
 //
 // After Close, or when Close is called during a blocked Read, Read returns
 // an error for which errors.Is(err, os.ErrClosed) holds.
@@ -227,6 +344,12 @@ func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	}
 	if len(bufs) == 0 {
 		return 0, nil
+	}
+	if offset < 0 {
+		return 0, fmt.Errorf("tun %s: read: negative offset %d", d.name, offset)
+	}
+	if d.wg != nil {
+		return d.readOffload(bufs, sizes, offset)
 	}
 	var (
 		n    int
@@ -264,15 +387,38 @@ func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	return 0, fmt.Errorf("tun %s: read: %w", d.name, os.NewSyscallError("read", rerr))
 }
 
-// Write writes each bufs[i][offset:] as one packet, in order, and returns
-// the number written. It stops at the first packet the kernel refuses and
-// returns that error; the caller may drop that packet and retry with the
-// rest (bufs[n+1:]). The kernel never blocks a TUN write in practice; if it
-// did, Write would park in the runtime poller.
+// Write writes each bufs[i][offset:] as one IP packet and returns the
+// number of packets written. offset must be at least Headroom(). The
+// kernel never blocks a TUN write in practice; if it did, Write would park
+// in the runtime poller. Concurrent Writes are safe.
+//
+// The plain driver writes the packets in order, one write(2) each. It
+// stops at the first packet the kernel refuses and returns that error; the
+// caller may drop that packet and retry with the rest (bufs[n+1:]).
+//
+// The offload driver first coalesces the TCP and UDP packets of each flow
+// in the batch into GRO super-packets, in place: it appends a packet's
+// payload to the first packet of its flow (its buffer must have the
+// capacity; give each buffer cap(bufs[i]) == offset+MaxPacketSize for
+// whole flows to coalesce, as less capacity only coalesces less) and
+// writes a virtio-net header into the offset bytes in front of it. So
+// Write modifies the buffers and the bufs slice itself (its elements may
+// be extended and reordered). Packets with invalid checksums are written
+// as they are, never coalesced. Then it makes one write(2) per
+// (super-)packet, all of them even after a failure, and the batch is
+// consumed: on error n is len(bufs) minus the number of refused writes
+// (each lost at least one packet; all packets merged into it), the errors
+// are joined, and the buffers must not be written again.
 //
 // After Close, Write returns an error for which errors.Is(err, os.ErrClosed)
 // holds.
 func (d *Device) Write(bufs [][]byte, offset int) (int, error) {
+	if offset < 0 {
+		return 0, fmt.Errorf("tun %s: write: negative offset %d", d.name, offset)
+	}
+	if d.wg != nil {
+		return d.writeOffload(bufs, offset)
+	}
 	var (
 		n    int
 		werr error
@@ -315,7 +461,11 @@ func (d *Device) Close() error {
 		d.closed.Store(true)
 		// The poller wakes any goroutine parked in Read or Write; the
 		// descriptor itself is closed once they have let go of it.
-		d.closeErr = d.file.Close()
+		if d.wg != nil {
+			d.closeErr = d.wg.Close()
+		} else {
+			d.closeErr = d.file.Close()
+		}
 	})
 	return d.closeErr
 }

@@ -42,6 +42,18 @@ func (d *Device) AddAddress(netip.Prefix) error { return unsupported("add addres
 // SetUp fails with ErrNoDevice.
 func (d *Device) SetUp(bool) error { return unsupported("set up") }
 
+// Offload returns false.
+func (d *Device) Offload() bool { return false }
+
+// OffloadError returns nil.
+func (d *Device) OffloadError() error { return nil }
+
+// Dropped returns 0, nil.
+func (d *Device) Dropped() (uint64, error) { return 0, nil }
+
+// Headroom returns 0.
+func (d *Device) Headroom() int { return 0 }
+
 // BatchSize returns the batch size Linux devices use.
 func (d *Device) BatchSize() int { return batchSize }
 

@@ -248,6 +248,16 @@ func setLinkMTU(index int, mtu int) error {
 	return err
 }
 
+// setLinkGSOMaxSegs sets the largest number of segments the kernel puts in
+// one GSO packet it sends through interface index (gso_max_segs). Kernels
+// before 5.19 accept the attribute on RTM_NEWLINK but ignore it.
+func setLinkGSOMaxSegs(index int, segs int) error {
+	body := ifInfoMsg(int32(index), 0, 0)
+	body = appendAttr(body, unix.IFLA_GSO_MAX_SEGS, binary.NativeEndian.AppendUint32(nil, uint32(segs)))
+	_, err := netlinkRequest("RTM_NEWLINK", unix.RTM_NEWLINK, 0, body)
+	return err
+}
+
 // setLinkUp sets or clears IFF_UP on interface index.
 func setLinkUp(index int, up bool) error {
 	var flags uint32
@@ -297,11 +307,21 @@ func addAddress(index int, p netip.Prefix) error {
 
 // linkInfo is what linkByName reads back about an interface.
 type linkInfo struct {
-	Index int
-	Name  string
-	MTU   int
-	Flags uint32 // IFF_* flags (ifi_flags)
-	Kind  string // IFLA_INFO_KIND: "tun", "veth", …; "" for lo and physical NICs
+	Index      int
+	Name       string
+	MTU        int
+	Flags      uint32 // IFF_* flags (ifi_flags)
+	Kind       string // IFLA_INFO_KIND: "tun", "veth", …; "" for lo and physical NICs
+	GSOMaxSegs int    // IFLA_GSO_MAX_SEGS; 0 if the kernel did not say
+	TUN        tunInfo
+}
+
+// tunInfo is the TUN driver's part of a link (IFLA_INFO_DATA of kind
+// "tun", Linux 4.15 and later); all zero for other kinds or older kernels.
+type tunInfo struct {
+	VnetHdr    bool // IFLA_TUN_VNET_HDR: queues carry a virtio-net header
+	MultiQueue bool // IFLA_TUN_MULTI_QUEUE
+	Queues     int  // IFLA_TUN_NUM_QUEUES + IFLA_TUN_NUM_DISABLED_QUEUES: attached descriptors (multi-queue devices only; 0 otherwise)
 }
 
 // linkByName reads an interface's state with RTM_GETLINK. A missing
@@ -336,15 +356,44 @@ func parseLink(data []byte) linkInfo {
 			if len(a.data) >= 4 {
 				li.MTU = int(binary.NativeEndian.Uint32(a.data))
 			}
+		case unix.IFLA_GSO_MAX_SEGS:
+			if len(a.data) >= 4 {
+				li.GSOMaxSegs = int(binary.NativeEndian.Uint32(a.data))
+			}
 		case unix.IFLA_LINKINFO:
+			var data []byte
 			for _, n := range parseAttrs(a.data) {
-				if n.typ == unix.IFLA_INFO_KIND {
+				switch n.typ {
+				case unix.IFLA_INFO_KIND:
 					li.Kind = cString(n.data)
+				case unix.IFLA_INFO_DATA:
+					data = n.data
 				}
+			}
+			if li.Kind == "tun" {
+				li.TUN = parseTUNInfo(data)
 			}
 		}
 	}
 	return li
+}
+
+// parseTUNInfo decodes the IFLA_INFO_DATA attributes of a TUN link.
+func parseTUNInfo(data []byte) tunInfo {
+	var ti tunInfo
+	for _, a := range parseAttrs(data) {
+		switch a.typ {
+		case unix.IFLA_TUN_VNET_HDR:
+			ti.VnetHdr = len(a.data) >= 1 && a.data[0] != 0
+		case unix.IFLA_TUN_MULTI_QUEUE:
+			ti.MultiQueue = len(a.data) >= 1 && a.data[0] != 0
+		case unix.IFLA_TUN_NUM_QUEUES, unix.IFLA_TUN_NUM_DISABLED_QUEUES:
+			if len(a.data) >= 4 {
+				ti.Queues += int(binary.NativeEndian.Uint32(a.data))
+			}
+		}
+	}
+	return ti
 }
 
 // addresses dumps the addresses assigned to interface index (both

@@ -14,6 +14,12 @@ const MaxMTU = 65535
 // MinMTU is the smallest MTU the Linux TUN driver accepts (ETH_MIN_MTU).
 const MinMTU = 68
 
+// MaxPacketSize is the largest IP packet (IPv4 total length, or IPv6
+// header plus payload without jumbograms) and so the largest GSO/GRO
+// super-packet the offload driver reads or writes. See Device.Write for the
+// buffer capacity that lets whole flows coalesce.
+const MaxPacketSize = 65535
+
 // maxNameLen is IFNAMSIZ-1: the kernel keeps interface names in 16 bytes,
 // including the terminating NUL.
 const maxNameLen = 15
@@ -65,8 +71,26 @@ type Config struct {
 	// same Name and MultiQueue set attaches one more queue (file
 	// descriptor) to the same interface; the kernel spreads flows across
 	// queues. A multi-queue interface cannot be attached by a single-queue
-	// Open and vice versa (ErrBusy).
+	// Open and vice versa (ErrBusy). All queues of one interface use the
+	// same driver (Offload), because the virtio-net header is a property
+	// of the interface, not of the queue: attaching with the other one
+	// fails with ErrBusy.
 	MultiQueue bool
+
+	// Offload selects the offload driver: the device is opened with
+	// IFF_VNET_HDR and TUNSETOFFLOAD (checksum offload, TSO for IPv4 and
+	// IPv6, and UDP segmentation offload where the kernel has it, Linux
+	// 6.2+), and moved by wireguard-go's TUN driver
+	// (golang.zx2c4.com/wireguard/tun). Read then splits each GSO
+	// super-packet the kernel sends (up to 64 KiB of one TCP or UDP flow)
+	// into MTU-sized packets in one read(2), and Write coalesces the TCP
+	// and UDP packets of a batch into GRO super-packets, one write(2) each.
+	//
+	// If the kernel refuses the offloads, Open falls back to the plain
+	// driver: Device.Offload reports false and Device.OffloadError says
+	// why. False (the default) selects the plain driver
+	// (github.com/songgao/water, one packet per read(2) and write(2)).
+	Offload bool
 }
 
 // validateName reports whether name can be used as Config.Name. It applies

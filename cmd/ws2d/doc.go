@@ -10,7 +10,8 @@
 // Usage:
 //
 //	ws2d --tun NAME --addr CIDR [--addr CIDR]... [--kernel-addr CIDR]...
-//	     [--mtu N] [--pcap FILE] [--echo-port N] [--catalog PATH]
+//	     [--mtu N] [--tun-offload] [--pcap FILE] [--echo-port N]
+//	     [--catalog PATH]
 //	ws2d catalog [--file PATH] show|install|remove|order|reset ...
 //
 // The flags are:
@@ -22,6 +23,11 @@
 //	                    programs on this machine can reach the host
 //	                    (repeatable)
 //	--mtu N             link MTU, 68..65535 (default 1500)
+//	--tun-offload       open the TUN with the offload driver: IFF_VNET_HDR
+//	                    with TSO/USO and checksum offload, GSO
+//	                    super-packets read and GRO super-packets written
+//	                    (package tun, Config.Offload); falls back to the
+//	                    plain driver, with a warning, if the kernel refuses
 //	--pcap FILE         write a pcap capture of the TUN link to FILE
 //	--echo-port N       TCP and UDP port of the echo service, 1..65535
 //	                    (default 7)

@@ -29,6 +29,7 @@ type config struct {
 	echoPort    uint16
 	catalog     string // catalog file; "" for the built-in catalog
 	filterRules string // rules file of the filter layer (--filter-rules)
+	tunOffload  bool   // open the TUN with the offload driver (--tun-offload)
 }
 
 // families reports whether the host has an IPv4 and an IPv6 address.
@@ -63,6 +64,13 @@ Flags:
                       programs on this machine can reach the host
                       (optional; repeatable)
   --mtu N             link MTU, 68..65535 (default 1500)
+  --tun-offload       open the TUN with IFF_VNET_HDR and TSO/USO/checksum
+                      offloads (wireguard-go's driver): the kernel sends
+                      GSO super-packets of up to 64 KiB, and outgoing TCP
+                      and UDP segments are coalesced into GRO super-packets,
+                      so bulk transfers need far fewer system calls. If the
+                      kernel refuses the offloads, ws2d logs why and uses
+                      the plain driver
   --pcap FILE         write a pcap capture of the TUN link to FILE
   --echo-port N       TCP and UDP port of the echo service, 1..65535
                       (default 7)
@@ -208,6 +216,7 @@ func newFlagSet(v *flagVars, stderr io.Writer) *flag.FlagSet {
 	fs.Var((*prefixList)(&v.cfg.addrs), "addr", "address of the userspace host (CIDR, repeatable)")
 	fs.Var((*prefixList)(&v.cfg.kernelAddrs), "kernel-addr", "address of the kernel side of the TUN (CIDR, repeatable)")
 	fs.Var(rangedInt{&v.cfg.mtu, minMTU, maxMTU}, "mtu", "link MTU")
+	fs.BoolVar(&v.cfg.tunOffload, "tun-offload", false, "open the TUN with the offload driver (GSO/GRO)")
 	fs.StringVar(&v.cfg.pcap, "pcap", "", "pcap capture file")
 	fs.Var(rangedInt{&v.port, 1, 65535}, "echo-port", "echo service port")
 	fs.StringVar(&v.cfg.catalog, "catalog", "", "protocol catalog file")

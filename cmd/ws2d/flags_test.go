@@ -41,6 +41,8 @@ func TestParseFlags(t *testing.T) {
 		{name: "mtu min", args: with("--mtu", "68"), want: &config{tun: "ws2t0", addrs: []netip.Prefix{pfx("192.0.2.1/24")}, mtu: 68, echoPort: 7}},
 		{name: "mtu max", args: with("--mtu", "65535"), want: &config{tun: "ws2t0", addrs: []netip.Prefix{pfx("192.0.2.1/24")}, mtu: 65535, echoPort: 7}},
 		{name: "port max", args: with("--echo-port", "65535"), want: &config{tun: "ws2t0", addrs: []netip.Prefix{pfx("192.0.2.1/24")}, mtu: 1500, echoPort: 65535}},
+		{name: "tun offload", args: with("--tun-offload"), want: &config{tun: "ws2t0", addrs: []netip.Prefix{pfx("192.0.2.1/24")}, mtu: 1500, echoPort: 7, tunOffload: true}},
+		{name: "tun offload off", args: with("--tun-offload=false"), want: &config{tun: "ws2t0", addrs: []netip.Prefix{pfx("192.0.2.1/24")}, mtu: 1500, echoPort: 7}},
 
 		{name: "help", args: []string{"--help"}, isHelp: true},
 		{name: "help short", args: []string{"-h"}, isHelp: true},

@@ -61,6 +61,7 @@ func serve(cfg *config, log *slog.Logger, sigs <-chan os.Signal, ready chan<- st
 		MTU:         cfg.mtu,
 		Addrs:       cfg.addrs,
 		KernelAddrs: cfg.kernelAddrs,
+		Offload:     cfg.tunOffload,
 	}
 	var pcap *pcapFile
 	if cfg.pcap != "" {
@@ -124,6 +125,12 @@ func serve(cfg *config, log *slog.Logger, sigs <-chan os.Signal, ready chan<- st
 		"kernel_addrs", prefixes(cfg.kernelAddrs),
 		"mtu", cfg.mtu,
 		"echo", fmt.Sprintf("tcp/%d,udp/%d", cfg.echoPort, cfg.echoPort),
+	}
+	if cfg.tunOffload {
+		attrs = append(attrs, "offload", host.TUN.Offload())
+		if err := host.TUN.OffloadError(); err != nil {
+			log.Warn("TUN offload refused; using the plain driver", "device", cfg.tun, "err", err)
+		}
 	}
 	if cfg.pcap != "" {
 		attrs = append(attrs, "pcap", cfg.pcap)

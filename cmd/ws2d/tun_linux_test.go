@@ -28,6 +28,24 @@ func TestRunTUN(t *testing.T) {
 	if !netns.Enter(t) {
 		return
 	}
+	runTUN(t)
+}
+
+// TestRunTUNOffload is TestRunTUN with --tun-offload: the same traffic
+// over the offload driver, which ws2d reports in its log.
+func TestRunTUNOffload(t *testing.T) {
+	if !netns.Enter(t) {
+		return
+	}
+	log := runTUN(t, "--tun-offload")
+	if !strings.Contains(log, "offload=true") || strings.Contains(log, "offload refused") {
+		t.Errorf("log does not report the offload driver in use")
+	}
+}
+
+// runTUN is the body of TestRunTUN, with extra flags; it returns ws2d's log.
+func runTUN(t *testing.T, extra ...string) string {
+	t.Helper()
 	testutil.DisableDAD(t)
 	pcap := filepath.Join(t.TempDir(), "ws2d.pcap")
 	check := testutil.LeakCheck(t)
@@ -35,11 +53,11 @@ func TestRunTUN(t *testing.T) {
 	var stderr testutil.LockedBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run([]string{
+		done <- run(append([]string{
 			"--tun", "ws2t0", "--mtu", "1400", "--pcap", pcap, "--echo-port", "7007",
 			"--addr", "192.0.2.1/24", "--addr", "2001:db8::1/64",
 			"--kernel-addr", "192.0.2.2/24", "--kernel-addr", "2001:db8::2/64",
-		}, io.Discard, &stderr, sigs)
+		}, extra...), io.Discard, &stderr, sigs)
 	}()
 	stopped := false
 	t.Cleanup(func() {
@@ -112,6 +130,7 @@ func TestRunTUN(t *testing.T) {
 	testutil.CheckPcapFile(t, pcap, 24+16)
 	// Everything run started has ended: stack, device, service, flusher.
 	check()
+	return log
 }
 
 // TestBinaryMissingPrerequisites runs the built command, in a namespace of
