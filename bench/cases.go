@@ -22,6 +22,14 @@ type Case struct {
 	// Once marks a benchmark whose single op is the whole measurement
 	// (Idle): the runner runs it with -benchtime=1x.
 	Once bool
+	// MaxN, if not zero, caps the ops of one measurement: the runner
+	// times a short probe and then runs min(MaxN, -benchtime's worth) ops
+	// (ConnSetup, see ConnSetupMaxN).
+	MaxN int
+	// TUN marks the benchmarks of the TUN-family paths (tun-water,
+	// tun-offload, veth): they need root and /dev/net/tun, see
+	// TUNUnavailable.
+	TUN bool
 }
 
 // Sub is the sub-benchmark name below Benchmark<Workload>.
@@ -43,7 +51,7 @@ func withEnv(path string, mtu uint32, f func(b *testing.B, env Env)) func(b *tes
 	return func(b *testing.B) {
 		env, err := NewEnv(path, mtu)
 		if err != nil {
-			b.Fatal(err)
+			fatalf(b, "%v", err)
 		}
 		defer env.Close()
 		f(b, env)
@@ -127,6 +135,7 @@ func Cases() []Case {
 			Workload: "ConnSetup", Path: pm.path,
 			Params:  mtuParams(pm.mtu),
 			Metrics: []string{"conns/s"},
+			MaxN:    ConnSetupMaxN,
 			Run:     withEnv(pm.path, pm.mtu, ConnSetup),
 		})
 	}
@@ -168,7 +177,8 @@ func Cases() []Case {
 			Run:     func(b *testing.B) { EchoMany(b, srv.kind, n) },
 		})
 	}
-	return cs
+	// The TUN paths and their veth baseline, in namespaces of their own.
+	return append(cs, tunCases()...)
 }
 
 // RunGroup runs the cases of workload as sub-benchmarks of b.

@@ -26,13 +26,14 @@ const IdleInterval = time.Second
 // the runner runs it once, and each call of the benchmark function
 // measures once whatever b.N.
 func Idle(b *testing.B, env Env, conns int) {
+	cpu0 := cpuTime()
 	runtime.GC()
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	clients, servers, err := envPairs(env, conns)
 	defer closeStreams(clients, servers)
 	if err != nil {
-		b.Fatalf("after %d connections: %v", len(clients), err)
+		fatalf(b, "after %d connections: %v", len(clients), err)
 	}
 	runtime.GC()
 	var m1 runtime.MemStats
@@ -44,6 +45,7 @@ func Idle(b *testing.B, env Env, conns int) {
 	runtime.KeepAlive(servers)
 	b.ReportMetric((float64(m1.HeapAlloc)-float64(m0.HeapAlloc))/float64(conns)/1024, "KiB/conn")
 	b.ReportMetric((c1-c0)*1e3, "idle-cpu-ms")
+	reportCPU(b, cpu0, 1) // one measurement whatever b.N: connecting and the idle second
 }
 
 // EchoSize is the message size of the EchoMany workload.
@@ -83,7 +85,7 @@ func waitServed(srv echoServer, n int) error {
 func EchoMany(b *testing.B, kind string, conns int) {
 	a, h, err := ws2.NewPipe(1500)
 	if err != nil {
-		b.Fatal(err)
+		fatalf(b, "%v", err)
 	}
 	defer a.Close()
 	defer h.Close()
@@ -98,12 +100,12 @@ func EchoMany(b *testing.B, kind string, conns int) {
 		err = fmt.Errorf("bench: unknown echo server %q", kind)
 	}
 	if err != nil {
-		b.Fatal(err)
+		fatalf(b, "%v", err)
 	}
 	defer srv.close()
 	addr, err := srv.addr()
 	if err != nil {
-		b.Fatal(err)
+		fatalf(b, "%v", err)
 	}
 	cli := a.Session
 	socks := make([]wsa.Socket, 0, conns)
@@ -115,20 +117,21 @@ func EchoMany(b *testing.B, kind string, conns int) {
 	for range conns {
 		s, err := cli.Socket(wsa.AF_INET, wsa.SOCK_STREAM, wsa.IPPROTO_TCP)
 		if err != nil {
-			b.Fatal(err)
+			fatalf(b, "%v", err)
 		}
 		socks = append(socks, s)
 		if err := cli.Connect(s, addr); err != nil {
-			b.Fatalf("connect %d: %v", len(socks), err)
+			fatalf(b, "connect %d: %v", len(socks), err)
 		}
 	}
 	if err := waitServed(srv, conns); err != nil {
-		b.Fatal(err)
+		fatalf(b, "%v", err)
 	}
 	var wg sync.WaitGroup
 	errc := make(chan error, conns)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	start := time.Now()
 	for i, s := range socks {
 		reqs := b.N / conns
@@ -162,9 +165,10 @@ func EchoMany(b *testing.B, kind string, conns int) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
+	reportCPU(b, cpu0, b.N)
 	close(errc)
 	for err := range errc {
-		b.Fatal(err)
+		fatalf(b, "%v", err)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 }

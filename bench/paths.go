@@ -15,10 +15,19 @@
 //   - net: Go's net on kernel loopback;
 //   - api-netstack-iocp and api-netstack-goroutines (EchoMany only): the
 //     api over a netstack pipe serving echo with a completion port and
-//     AcceptEx, and with one goroutine per connection (the baseline).
+//     AcceptEx, and with one goroutine per connection (the baseline);
+//   - tun-water and tun-offload: the api over netstack (through wsnet) on a
+//     TUN device, opened with water or with the offload driver, whose
+//     kernel side is in a network namespace the suite creates, against Go's
+//     net on that kernel side, in both directions (k2w: kernel client, ws2
+//     server; w2k: the reverse);
+//   - veth: Go's net in two namespaces joined by a veth pair, in the same
+//     two shapes (the baseline of the TUN paths).
 //
-// Traffic stays in-process pipes and 127.0.0.1. The same [Cases] feed the
-// go test benchmarks (bench_test.go) and the runner (cmd/ws2bench).
+// Traffic stays in in-process pipes, on 127.0.0.1, and inside the
+// namespaces the suite creates (tunenv_linux.go), which are gone once the
+// benchmark closes its Env. The same [Cases] feed the go test benchmarks
+// (bench_test.go) and the runner (cmd/ws2bench).
 package bench
 
 import (
@@ -63,8 +72,10 @@ const (
 	PathAPINetstackGoroutines = "api-netstack-goroutines"
 )
 
-// Baselines are the paths others are compared with.
-var Baselines = []string{PathGonet, PathNet, PathAPINetstackGoroutines}
+// Baselines are the paths others are compared with: raw gVisor and Go's
+// net on loopback for the pipe and loopback paths, the goroutine server for
+// EchoMany, and the veth pair for the TUN paths.
+var Baselines = []string{PathGonet, PathNet, PathAPINetstackGoroutines, PathVeth}
 
 // pipeEnv is the api over netstack over ws2.NewPipe: clients on a, servers
 // on b.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"flag"
+	"fmt"
 	"syscall"
 	"testing"
 )
@@ -67,4 +68,43 @@ func cpuTime() float64 {
 		return 0
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// CPUMetric is the unit every benchmark reports with b.ReportMetric: the
+// process's user + system CPU time (getrusage(RUSAGE_SELF): every thread of
+// the process, both ends of the connections, the stacks' goroutines, the
+// garbage collector, and the kernel's work done in this process's system
+// calls and in softirqs it happened to run) over the timed part of the
+// benchmark, divided by b.N.
+const CPUMetric = "cpu-µs/op"
+
+// reportCPU reports CPUMetric for the CPU time used since cpu0 (a
+// cpuTime value taken when the timed part started) over ops operations.
+func reportCPU(b *testing.B, cpu0 float64, ops int) {
+	b.ReportMetric((cpuTime()-cpu0)*1e6/float64(max(ops, 1)), CPUMetric)
+}
+
+// FailureHook, if set, receives the message of every failure of a
+// benchmark of this package before the benchmark fails: testing.Benchmark,
+// which the runner uses, discards a failed benchmark's output.
+var FailureHook func(msg string)
+
+// fatalf fails b (b.Fatal) with the message, passing it to FailureHook.
+func fatalf(b *testing.B, format string, args ...any) {
+	b.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if FailureHook != nil {
+		FailureHook(msg)
+	}
+	b.Fatal(msg)
+}
+
+// errorf is fatalf with b.Error: the benchmark goes on.
+func errorf(b *testing.B, format string, args ...any) {
+	b.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if FailureHook != nil {
+		FailureHook(msg)
+	}
+	b.Error(msg)
 }

@@ -19,7 +19,8 @@ import (
 var palette = []color.RGBA{
 	{0x1f, 0x77, 0xb4, 0xff}, {0xff, 0x7f, 0x0e, 0xff}, {0x2c, 0xa0, 0x2c, 0xff},
 	{0xd6, 0x27, 0x28, 0xff}, {0x94, 0x67, 0xbd, 0xff}, {0x8c, 0x56, 0x4b, 0xff},
-	{0xe3, 0x77, 0xc2, 0xff}, {0x7f, 0x7f, 0x7f, 0xff},
+	{0xe3, 0x77, 0xc2, 0xff}, {0x7f, 0x7f, 0x7f, 0xff}, {0xbc, 0xbd, 0x22, 0xff},
+	{0x17, 0xbe, 0xcf, 0xff}, {0x39, 0x3b, 0x79, 0xff}, {0xad, 0x49, 0x4a, 0xff},
 }
 
 type panel struct {
@@ -83,17 +84,29 @@ func (r *Report) WritePNG(w io.Writer) error {
 			paths = append(paths, row.Path)
 		}
 	}
-	const cols, pw, ph, top = 3, 420, 230, 60
+	const cols, pw, ph = 3, 420, 230
+	// The legend wraps: place each entry, then size the image.
+	type entry struct{ x, y int }
+	legend := make([]entry, len(paths))
+	lx, ly := 10, 30
+	for i, p := range paths {
+		w := 16 + 7*len(p) + 16
+		if lx > 10 && lx+w > cols*pw-10 {
+			lx, ly = 10, ly+18
+		}
+		legend[i] = entry{lx, ly}
+		lx += w
+	}
+	top := ly + 30
 	rows := (len(ps) + cols - 1) / cols
 	img := image.NewRGBA(image.Rect(0, 0, cols*pw, top+rows*ph+10))
 	fill(img, img.Bounds(), color.White)
 	black := color.Black
 	text(img, 10, 16, fmt.Sprintf("ws2 bench %s  %d cores %s  %s", r.Date.UTC().Format("2006-01-02 15:04Z"), r.Machine.Cores, r.Machine.CPU, r.Machine.Go), black)
-	lx := 10
 	for i, p := range paths {
-		fill(img, image.Rect(lx, 30, lx+12, 42), palette[i%len(palette)])
-		text(img, lx+16, 41, p, black)
-		lx += 16 + 7*len(p) + 16
+		e := legend[i]
+		fill(img, image.Rect(e.x, e.y, e.x+12, e.y+12), palette[i%len(palette)])
+		text(img, e.x+16, e.y+11, p, black)
 	}
 	for i, p := range ps {
 		ox, oy := (i%cols)*pw, top+(i/cols)*ph

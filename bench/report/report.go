@@ -49,6 +49,14 @@ type Row struct {
 	Figure   string  `json:"figure"` // the unit: Gbit/s, p50-µs, conns/s…
 	Value    float64 `json:"value"`
 	Allocs   float64 `json:"allocs_per_op"`
+	// CPUPerOp is the process's CPU time (user+system, getrusage) over the
+	// benchmark's timed part divided by its ops, in µs; CPUSeconds is that
+	// time in all, over N ops taking TimedSeconds of wall time. They belong
+	// to the benchmark, so every figure row of one benchmark has the same.
+	CPUPerOp     float64 `json:"cpu_us_per_op"`
+	CPUSeconds   float64 `json:"cpu_s"`
+	N            int     `json:"n"`
+	TimedSeconds float64 `json:"timed_s"`
 	// Ratios is Value over each baseline path's Value for the same
 	// workload, parameters and figure (see Compute); absent when that
 	// baseline has no matching row.
@@ -64,6 +72,13 @@ type Report struct {
 	Baselines []string  `json:"baselines"`
 	Rows      []Row     `json:"rows"`
 	Failed    []string  `json:"failed,omitempty"`
+	Skipped   []Skip    `json:"skipped,omitempty"`
+}
+
+// Skip is a benchmark the runner did not run, and why.
+type Skip struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // LowerIsBetter tells whether a smaller figure is better (latencies, loss,
@@ -87,16 +102,18 @@ func splitMTU(params string) (rest string, mtu int) {
 }
 
 // Compute fills each row's Ratios: Value / baseline Value, the baseline
-// being the row of that path with the same workload, figure and params.
-// When the MTUs differ in kind (a pipe path against a kernel path), the
-// params are compared without mtu, and among several pipe baselines the one
-// with the largest MTU (closest to loopback's 65536) is used. A baseline
-// value of 0 gives no ratio.
+// being the row of that path with the same workload, figure and params (so
+// a TUN row, whose params carry its direction, meets only veth's row of
+// the same direction and MTU). When exactly one of the two rows has no mtu
+// (a pipe path against a kernel loopback path), the params are compared
+// without mtu, and among several pipe baselines the one with the largest
+// MTU (closest to loopback's 65536) is used; two rows that both have an mtu
+// never meet at different MTUs. A baseline value of 0 gives no ratio.
 func (r *Report) Compute() {
 	for i := range r.Rows {
 		row := &r.Rows[i]
 		row.Ratios = nil
-		rest, _ := splitMTU(row.Params)
+		rest, mtu := splitMTU(row.Params)
 		for _, bp := range r.Baselines {
 			var best *Row
 			bestMTU := -1
@@ -109,7 +126,8 @@ func (r *Report) Compute() {
 					best = c
 					break
 				}
-				if cr, cm := splitMTU(c.Params); cr == rest && cm > bestMTU {
+				cr, cm := splitMTU(c.Params)
+				if cr == rest && (mtu == 0) != (cm == 0) && cm > bestMTU {
 					best, bestMTU = c, cm
 				}
 			}
@@ -141,15 +159,17 @@ func fmtValue(v float64) string {
 func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "ws2 bench %s  quick=%v benchtime=%s\n", r.Date.UTC().Format(time.RFC3339), r.Quick, r.BenchTime)
 	fmt.Fprintf(w, "machine: %d cores, %s, %s, %s %s\n", r.Machine.Cores, r.Machine.CPU, r.Machine.Kernel, r.Machine.Go, r.Machine.OSArch)
-	fmt.Fprintf(w, "ratio = path / baseline (same run); higher is better except for -µs, loss-%%, KiB/conn and idle-cpu-ms\n\n")
+	fmt.Fprintf(w, "ratio = path / baseline (same run); higher is better except for -µs, loss-%%, KiB/conn and idle-cpu-ms\n")
+	fmt.Fprintf(w, "cpu-s, cpu-µs/op: the process's user+system CPU time over the timed part (all threads, both ends)\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "workload\t params\t path\t value\t unit\t allocs/op"
+	head := "workload\t params\t path\t value\t unit\t allocs/op\t cpu-s\t cpu-µs/op"
 	for _, b := range r.Baselines {
 		head += "\t vs " + b
 	}
 	fmt.Fprintln(tw, head+"\t")
 	for _, row := range r.Rows {
-		line := fmt.Sprintf("%s\t %s\t %s\t %s\t %s\t %s", row.Workload, row.Params, row.Path, fmtValue(row.Value), row.Figure, strconv.FormatFloat(row.Allocs, 'f', 0, 64))
+		line := fmt.Sprintf("%s\t %s\t %s\t %s\t %s\t %s\t %s\t %s", row.Workload, row.Params, row.Path, fmtValue(row.Value), row.Figure,
+			strconv.FormatFloat(row.Allocs, 'f', 0, 64), strconv.FormatFloat(row.CPUSeconds, 'f', 2, 64), fmtValue(row.CPUPerOp))
 		for _, b := range r.Baselines {
 			if v, ok := row.Ratios[b]; ok {
 				line += "\t " + strconv.FormatFloat(v, 'f', 2, 64)
@@ -164,6 +184,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	for _, f := range r.Failed {
 		fmt.Fprintf(w, "FAILED: %s\n", f)
+	}
+	// One line per reason, not per benchmark.
+	var reasons []string
+	count := map[string]int{}
+	for _, sk := range r.Skipped {
+		if count[sk.Reason] == 0 {
+			reasons = append(reasons, sk.Reason)
+		}
+		count[sk.Reason]++
+	}
+	for _, why := range reasons {
+		fmt.Fprintf(w, "SKIPPED %d benchmarks: %s\n", count[why], why)
 	}
 	return nil
 }

@@ -63,10 +63,90 @@ func TestCompute(t *testing.T) {
 	}
 }
 
+// tunSample has TUN rows against veth (with a direction parameter), next to
+// pipe and kernel rows, and a pipe MTU whose baseline row is missing.
+func tunSample() *Report {
+	return &Report{
+		Baselines: []string{"gonet", "net", "veth"},
+		Rows: []Row{
+			{Workload: "TCPBulk", Params: "streams=1 mtu=1500", Path: "gonet", Figure: "Gbit/s", Value: 4},
+			{Workload: "TCPBulk", Params: "streams=1 mtu=65535", Path: "gonet", Figure: "Gbit/s", Value: 8},
+			{Workload: "TCPBulk", Params: "streams=1", Path: "net", Figure: "Gbit/s", Value: 10},
+			{Workload: "TCPBulk", Params: "dir=k2w streams=1 mtu=1500", Path: "tun-water", Figure: "Gbit/s", Value: 1},
+			{Workload: "TCPBulk", Params: "dir=k2w streams=1 mtu=1500", Path: "tun-offload", Figure: "Gbit/s", Value: 3},
+			{Workload: "TCPBulk", Params: "dir=k2w streams=1 mtu=1500", Path: "veth", Figure: "Gbit/s", Value: 4},
+			{Workload: "TCPBulk", Params: "dir=w2k streams=1 mtu=1500", Path: "tun-water", Figure: "Gbit/s", Value: 1},
+			{Workload: "TCPBulk", Params: "dir=w2k streams=1 mtu=1500", Path: "veth", Figure: "Gbit/s", Value: 5},
+			// No veth row at 65535: must not fall back to veth at 1500.
+			{Workload: "TCPBulk", Params: "dir=k2w streams=1 mtu=65535", Path: "tun-water", Figure: "Gbit/s", Value: 2},
+			// No gonet row at 9000: must not fall back to gonet at 65535.
+			{Workload: "TCPBulk", Params: "streams=1 mtu=9000", Path: "api-netstack", Figure: "Gbit/s", Value: 6},
+			{Workload: "Latency", Params: "dir=k2w size=1 mtu=1500", Path: "tun-water", Figure: "p50-µs", Value: 60},
+			{Workload: "Latency", Params: "dir=k2w size=1 mtu=1500", Path: "veth", Figure: "p50-µs", Value: 20},
+			{Workload: "Latency", Params: "dir=k2w size=1 mtu=1500", Path: "veth", Figure: "p99-µs", Value: 90},
+		},
+	}
+}
+
+func TestComputeTUN(t *testing.T) {
+	r := tunSample()
+	r.Compute()
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	for _, c := range []struct {
+		name     string
+		row      int
+		baseline string
+		want     float64 // NaN: no ratio
+	}{
+		{"tun vs veth, same direction", 3, "veth", 0.25},
+		{"offload vs veth", 4, "veth", 0.75},
+		{"other direction", 6, "veth", 0.2},
+		{"veth vs itself", 5, "veth", 1},
+		{"tun row meets no pipe baseline", 3, "gonet", math.NaN()},
+		{"tun row meets no loopback baseline", 3, "net", math.NaN()},
+		{"veth meets no loopback baseline", 5, "net", math.NaN()},
+		{"no veth row at that MTU", 8, "veth", math.NaN()},
+		{"no gonet row at that MTU", 9, "gonet", math.NaN()},
+		{"pipe row against loopback still without mtu", 9, "net", 0.6},
+		{"kernel row against the largest pipe MTU", 2, "gonet", 1.25},
+		{"latency p50 vs veth p50, not p99", 10, "veth", 3},
+	} {
+		got, ok := r.Rows[c.row].Ratios[c.baseline]
+		if math.IsNaN(c.want) {
+			if ok {
+				t.Errorf("%s: row %d vs %s: ratio %v, want none", c.name, c.row, c.baseline, got)
+			}
+			continue
+		}
+		if !ok || !near(got, c.want) {
+			t.Errorf("%s: row %d vs %s: ratio %v (present %v), want %v", c.name, c.row, c.baseline, got, ok, c.want)
+		}
+	}
+}
+
+func TestTableCPUAndSkipped(t *testing.T) {
+	r := tunSample()
+	r.Rows[3].CPUSeconds, r.Rows[3].CPUPerOp = 3.25, 412.5
+	r.Skipped = []Skip{{"BenchmarkTCPBulk/path=tun-water/dir=k2w", "no TUN driver"}, {"BenchmarkTCPBulk/path=veth/dir=k2w", "no TUN driver"}, {"BenchmarkX", "other"}}
+	r.Compute()
+	var tb bytes.Buffer
+	if err := r.WriteTable(&tb); err != nil {
+		t.Fatal(err)
+	}
+	out := tb.String()
+	for _, want := range []string{"cpu-s", "cpu-µs/op", "3.25", "412.5", "vs veth", "SKIPPED 2 benchmarks: no TUN driver", "SKIPPED 1 benchmarks: other"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestJSONRoundTrip(t *testing.T) {
 	r := sample()
 	r.Compute()
 	r.Failed = []string{"BenchmarkX/path=y"}
+	r.Skipped = []Skip{{"BenchmarkZ/path=veth", "not root"}}
+	r.Rows[0].CPUPerOp, r.Rows[0].CPUSeconds, r.Rows[0].N, r.Rows[0].TimedSeconds = 12.5, 0.25, 20000, 0.5
 	var buf bytes.Buffer
 	if err := r.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
