@@ -14,7 +14,8 @@ import (
 // parseAddr). Conflicts with other sockets follow the Windows
 // SO_REUSEADDR/SO_EXCLUSIVEADDRUSE table (WSAEADDRINUSE, WSAEACCES); port 0
 // picks an ephemeral port that no other socket of the protocol holds, nor
-// the connection of a closed one (see bindTable).
+// the connection of a closed one in a family the binding covers (see
+// bindTable).
 func (ss *session) WSPBind(h wsa.Socket, name wsa.Sockaddr) error {
 	s, err := ss.lookup(h)
 	if err != nil {
@@ -96,7 +97,7 @@ func (s *socket) bindLocked(a sockAddr) error {
 	if k.Port == 0 {
 		gs, proto := s.ss.p.gs, s.transProto
 		port, err := s.ss.p.binds.ReserveEphemeral(k.Proto, wsp.EphemeralFirst, wsp.EphemeralLast, e, func(port uint16) error {
-			if portHeld(gs, proto, port) { // by a closed socket's connection (bindtable.go)
+			if portHeld(gs, proto, port, e.V4, e.V6) { // by a closed socket's connection (bindtable.go)
 				return wsa.WSAEADDRINUSE
 			}
 			return commit(port)

@@ -30,6 +30,10 @@
 //     and blocked callers park on a channel closed at the next event;
 //     socket.conditions derives readable, writable, connected, failed and
 //     closed from it (wsp.Conditions), for the I/O models to build on.
+//     A stream socket's endpoint is created at its first use (lookup,
+//     socket.ensureEndpoint), not by WSPSocket, so that an AcceptEx accept
+//     socket, which takes the accepted connection's endpoint, never has
+//     one of its own; until then its conditions are a fresh socket's.
 //     Nothing polls, with one exception: a lingering closesocket also
 //     re-checks with a backoff, because gVisor signals nothing when our FIN
 //     is acknowledged.

@@ -35,7 +35,7 @@ func (s *socket) Handle() wsa.Socket { return s.handle }
 // non-blocking, and FIONBIO cannot make it blocking again (WSAEINVAL)
 // until the registration is cancelled.
 func (ss *session) WSPEventSelect(h wsa.Socket, event wsa.Handle, events int32) error {
-	s, err := ss.lookup(h)
+	s, err := ss.lookupLazy(h)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (ss *session) WSPEventSelect(h wsa.Socket, event wsa.Handle, events int32) 
 // socket, lParam WSAMAKESELECTREPLY(event, error)). events 0 cancels; a
 // non-zero mask with no window is WSAEINVAL.
 func (ss *session) WSPAsyncSelect(h wsa.Socket, hwnd wsa.Handle, msg uint32, events int32) error {
-	s, err := ss.lookup(h)
+	s, err := ss.lookupLazy(h)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (ss *session) WSPAsyncSelect(h wsa.Socket, hwnd wsa.Handle, msg uint32, eve
 // socket's record and, if event is not 0, resets event, atomically with
 // respect to recording.
 func (ss *session) WSPEnumNetworkEvents(h wsa.Socket, event wsa.Handle) (wsa.NetworkEvents, error) {
-	s, err := ss.lookup(h)
+	s, err := ss.lookupLazy(h)
 	if err != nil {
 		return wsa.NetworkEvents{}, err
 	}

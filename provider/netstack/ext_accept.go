@@ -46,7 +46,7 @@ func (ss *session) AcceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remo
 	if err != nil {
 		return err
 	}
-	a, err := ss.lookup(ah)
+	a, err := ss.lookupLazy(ah) // its endpoint would be replaced: none is made
 	if err != nil {
 		return err
 	}
@@ -65,17 +65,12 @@ func (ss *session) AcceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remo
 	if err := wsp.CheckAcceptExLengths(buf, rxLen, localLen, remoteLen, l.info.MaxSockAddr); err != nil {
 		return err
 	}
-	op := l.ovq.NewOp(up, ov, nil, nil)
+	st := &acceptExReq{l: l, a: a, buf: buf, rxLen: rxLen, localLen: localLen, remoteLen: remoteLen}
+	op := &st.op
+	op.Step = st
+	l.ovq.InitOp(op, up, ov, nil, nil)
 	if !a.ovq.AcceptOp.CompareAndSwap(nil, op) {
 		return wsa.WSAEINVAL
-	}
-	st := &acceptExOp{op: op, l: l, a: a, buf: buf, rxLen: rxLen, localLen: localLen, remoteLen: remoteLen}
-	op.Try = st.try
-	op.Partial = func() uint32 {
-		if st.w == nil {
-			return 0
-		}
-		return uint32(st.w.n)
 	}
 	op.Finish = func(error) {
 		a.ovq.AcceptOp.CompareAndSwap(op, nil)
@@ -88,9 +83,9 @@ func (ss *session) AcceptEx(lh, ah wsa.Socket, buf []byte, rxLen, localLen, remo
 	return err
 }
 
-// acceptExOp is the state of one AcceptEx.
-type acceptExOp struct {
-	op                         *wsp.Op
+// acceptExReq is an AcceptEx: its Op and its state in one allocation.
+type acceptExReq struct {
+	op                         wsp.Op
 	l, a                       *socket
 	buf                        []byte
 	rxLen, localLen, remoteLen uint32
@@ -100,10 +95,11 @@ type acceptExOp struct {
 	w             *scatterWriter // the first data
 }
 
-// try takes a connection (on the listener's accept queue), attaches it to
-// the accept socket and, when first data is wanted, moves the operation to
-// the accept socket's receive queue, where it waits for the data.
-func (st *acceptExOp) try() (uint32, uint32, error) {
+// Try implements wsp.Step: it takes a connection (on the listener's accept
+// queue), attaches it to the accept socket and, when first data is wanted,
+// moves the operation to the accept socket's receive queue, where it waits
+// for the data.
+func (st *acceptExReq) Try() (uint32, uint32, error) {
 	if !st.attached {
 		c, err := st.l.takeConn()
 		if err != nil {
@@ -131,10 +127,18 @@ func (st *acceptExOp) try() (uint32, uint32, error) {
 	return uint32(st.w.n), 0, nil
 }
 
+// Partial implements wsp.Step: the first data received so far.
+func (st *acceptExReq) Partial() uint32 {
+	if st.w == nil {
+		return 0
+	}
+	return uint32(st.w.n)
+}
+
 // writeAddrs writes the local and remote address blocks
 // (wsp.PutAcceptExAddrs: Wine's layout, which GetAcceptExSockaddrs
 // parses).
-func (st *acceptExOp) writeAddrs() {
+func (st *acceptExReq) writeAddrs() {
 	wsp.PutAcceptExAddrs(st.buf, st.rxLen, st.localLen, st.remoteLen, st.local, st.remote)
 }
 
@@ -151,20 +155,18 @@ func (l *socket) takeConn() (accepted, error) {
 		l.deferred = l.deferred[1:]
 		return c, nil
 	}
-	var c accepted
-	ep, wq, terr := l.ep.Accept(&c.peer)
+	ep, wq, terr := l.ep.Accept(&l.acceptPeer)
 	if terr != nil {
 		if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
 			return accepted{}, wsa.WSAEWOULDBLOCK
 		}
 		return accepted{}, translate(terr)
 	}
-	c.ep, c.wq = ep, wq
-	return c, nil
+	return accepted{ep: ep, wq: wq, peer: l.acceptPeer}, nil
 }
 
 // attachAccepted gives the accept socket of an AcceptEx the connection c in
-// place of its unused endpoint, with its own options.
+// place of its unused endpoint, if it has one (noEP), with its own options.
 func (a *socket) attachAccepted(c accepted) error {
 	a.mu.Lock()
 	if a.rd.IsClosed() {
@@ -177,6 +179,7 @@ func (a *socket) attachAccepted(c accepted) error {
 	}
 	old := a.ep
 	a.ep = c.ep
+	a.noEP.Store(false)
 	a.bound = true
 	a.bindAddr, _ = c.ep.GetLocalAddress()
 	a.conn = connDone
@@ -184,7 +187,9 @@ func (a *socket) attachAccepted(c accepted) error {
 	a.applyOpts(c.ep, &a.opts)
 	a.hideNames.Store(true)
 	a.mu.Unlock()
-	old.Close()
+	if old != nil {
+		old.Close()
+	}
 	a.rd.attach(c.wq)
 	return nil
 }

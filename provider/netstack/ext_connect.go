@@ -6,6 +6,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
+	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -38,34 +39,49 @@ func (ss *session) ConnectEx(h wsa.Socket, name wsa.Sockaddr, sendBuf []byte, se
 		return err
 	}
 	s.rd.Events.UpdateAll() // FD_CONNECT, if registered, for this attempt
-	op := s.ovq.NewOp(up, ov, nil, nil)
-	bufs, total, done := [][]byte{sendBuf}, len(sendBuf), 0
-	op.Try = func() (uint32, uint32, error) {
-		s.mu.Lock()
-		st := s.pollConnectLocked()
-		code := s.soError
-		if st == connFailed {
-			s.soError = 0 // reported by the operation
-		}
-		s.mu.Unlock()
-		switch st {
-		case connPending:
-			return 0, 0, wsa.WSAEWOULDBLOCK
-		case connFailed:
-			return 0, 0, code
-		}
-		if err := s.sendAll(bufs, total, &done); err != nil {
-			return uint32(done), 0, err
-		}
-		return uint32(done), 0, nil
-	}
-	op.Partial = func() uint32 { return uint32(done) }
-	n, err := extCall(s, &s.ovq.Conn, op)
+	r := &connectExReq{s: s}
+	r.op.Step = r
+	r.buf[0] = sendBuf
+	s.ovq.InitOp(&r.op, up, ov, nil, nil)
+	n, err := extCall(s, &s.ovq.Conn, &r.op)
 	if err == nil && sent != nil {
 		*sent = n
 	}
 	return err
 }
+
+// connectExReq is a ConnectEx: its Op and its state in one allocation.
+type connectExReq struct {
+	op   wsp.Op
+	s    *socket
+	buf  [1][]byte // sendBuf
+	done int       // bytes of it buffered so far
+	g    gatherReader
+}
+
+// Try implements wsp.Step: it waits for the handshake, then completes once
+// all of sendBuf is buffered.
+func (r *connectExReq) Try() (uint32, uint32, error) {
+	s := r.s
+	s.mu.Lock()
+	st := s.pollConnectLocked()
+	code := s.soError
+	if st == connFailed {
+		s.soError = 0 // reported by the operation
+	}
+	s.mu.Unlock()
+	switch st {
+	case connPending:
+		return 0, 0, wsa.WSAEWOULDBLOCK
+	case connFailed:
+		return 0, 0, code
+	}
+	err := s.sendAllWith(&r.g, r.buf[:], len(r.buf[0]), &r.done)
+	return uint32(r.done), 0, err
+}
+
+// Partial implements wsp.Step.
+func (r *connectExReq) Partial() uint32 { return uint32(r.done) }
 
 // startConnect starts a stream connection to a for ConnectEx: connect's
 // first half, without the implicit bind (an unbound socket is WSAEINVAL).

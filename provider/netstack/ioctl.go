@@ -44,7 +44,7 @@ func (ss *session) WSPIoctl(h wsa.Socket, code uint32, in, out []byte, ov *wsa.O
 }
 
 func (s *socket) ioctl(code uint32, in, out []byte) (int32, error) {
-	c := wsp.IoctlSocket{Mu: &s.mu, Opts: &s.opts, Events: &s.rd.Events, Stream: s.stream, Handle: s.handle, Extensions: s.ss.extensions}
+	c := wsp.IoctlSocket{Mu: &s.mu, Opts: &s.opts, Events: &s.rd.Events, Stream: s.stream, Handle: s.handle, Extensions: s.ss.extFuncs}
 	if n, ok, err := c.Ioctl(code, in, out); ok {
 		return n, err
 	}

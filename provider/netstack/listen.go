@@ -3,8 +3,6 @@ package netstack
 import (
 	"time"
 
-	"gvisor.dev/gvisor/pkg/tcpip"
-
 	"github.com/ws2go/ws2/provider/internal/wsp"
 	"github.com/ws2go/ws2/wsa"
 )
@@ -70,27 +68,13 @@ func (ss *session) WSPAccept(h wsa.Socket, cond wsa.ConditionProc, callbackData 
 // tryAccept is the non-blocking step of accept: WSAEWOULDBLOCK when no
 // connection is queued.
 func (s *socket) tryAccept(cond wsa.ConditionProc, callbackData uintptr) (wsa.Socket, wsa.Sockaddr, error) {
-	s.mu.Lock()
-	var c accepted
-	if len(s.deferred) > 0 {
-		c = s.deferred[0]
-		s.deferred = s.deferred[1:]
-	} else {
-		ep, wq, terr := s.ep.Accept(&c.peer)
-		if terr != nil {
-			s.mu.Unlock()
-			if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
-				return 0, nil, wsa.WSAEWOULDBLOCK
-			}
-			return 0, nil, translate(terr)
-		}
-		c.ep, c.wq = ep, wq
+	c, err := s.takeConn() // ext_accept.go
+	if err != nil {
+		return 0, nil, err
 	}
 	af := s.af
-	s.mu.Unlock()
-
 	peer := fromFull(af, c.peer)
-	err := wsp.AcceptCondition(cond, callbackData, peer, func() wsa.Sockaddr {
+	err = wsp.AcceptCondition(cond, callbackData, peer, func() wsa.Sockaddr {
 		local, _ := c.ep.GetLocalAddress()
 		return fromFull(af, local)
 	}, func() { abortEndpoint(c.ep) }, func() { s.requeue(c) })

@@ -407,3 +407,76 @@ func TestPumpAssist(t *testing.T) {
 	send()
 	waitEvent(t, up.Upcalls, ov2, "receive without an assist")
 }
+
+// TestLazyEndpoint: a stream socket gets its gVisor endpoint at its first
+// use, not at WSPSocket; an AcceptEx accept socket never gets one of its
+// own (it takes the accepted connection's), and neither does a socket that
+// is only waited on (select, WSAEventSelect) or closed. One that is used
+// gets one carrying the options set before.
+func TestLazyEndpoint(t *testing.T) {
+	pt, up := start(t)
+	hasEP := func(h wsa.Socket) bool {
+		s := sockOf(t, up, h)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if (s.ep == nil) != s.noEP.Load() {
+			t.Fatalf("ep %v with noEP %v", s.ep, s.noEP.Load())
+		}
+		return s.ep != nil
+	}
+	l, to := ovListener(t, pt)
+	_, fn := extFn(t, pt, l, wsa.WSAID_ACCEPTEX)
+	acceptEx := fn.(provider.AcceptExFunc)
+
+	a := newSock(t, pt, wsa.SOCK_STREAM)
+	ev, err := up.WPUCreateEvent()
+	must(t, err)
+	must(t, pt.WSPEventSelect(a, ev, wsa.FD_READ|wsa.FD_CLOSE))
+	must(t, pt.WSPEventSelect(a, 0, 0))
+	if n, err := pt.WSPSelect(&wsa.FdSet{Array: []wsa.Socket{a}}, &wsa.FdSet{Array: []wsa.Socket{a}}, nil, &wsa.Timeval{}); n != 0 || err != nil {
+		t.Fatalf("select on a fresh socket: %d %v", n, err)
+	}
+	if hasEP(a) {
+		t.Fatal("a fresh socket only waited on has an endpoint")
+	}
+	ov := ovEvent(t, up)
+	if err := acceptEx(l, a, make([]byte, 64), 0, 32, 32, nil, ov); !errors.Is(err, wsa.WSA_IO_PENDING) {
+		t.Fatalf("AcceptEx: %v", err)
+	}
+	if hasEP(a) {
+		t.Fatal("a pending AcceptEx's accept socket has an endpoint")
+	}
+	c := newSock(t, pt, wsa.SOCK_STREAM)
+	if hasEP(c) {
+		t.Fatal("a new socket has an endpoint")
+	}
+	must(t, pt.WSPSetSockOpt(c, wsa.SOL_SOCKET, wsa.SO_KEEPALIVE, []byte{1, 0, 0, 0}))
+	if !hasEP(c) || !sockOf(t, up, c).endpoint().SocketOptions().GetKeepAlive() {
+		t.Fatal("setsockopt: no endpoint, or SO_KEEPALIVE not on it")
+	}
+	must(t, pt.WSPConnect(c, to, nil, nil, nil, nil))
+	waitEvent(t, up, ov, "AcceptEx")
+	if ov.OffsetHigh != 0 || !hasEP(a) {
+		t.Fatalf("AcceptEx: %+v, endpoint %v", *ov, hasEP(a))
+	}
+	if _, err := pt.WSPSend(c, [][]byte{{7}}, 0, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1)
+	var flags uint32
+	// WSAEventSelect left it non-blocking: make it blocking again.
+	if _, err := pt.WSPIoctl(a, wsa.FIONBIO, []byte{0, 0, 0, 0}, nil, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := pt.WSPRecv(a, [][]byte{buf}, &flags, nil, nil, nil); n != 1 || err != nil || buf[0] != 7 {
+		t.Fatalf("recv on the accept socket: %d %v %v", n, buf, err)
+	}
+
+	// Closed unused: nothing to create.
+	d := newSock(t, pt, wsa.SOCK_STREAM)
+	ds := sockOf(t, up, d)
+	must(t, pt.WSPCloseSocket(d))
+	if ds.ep != nil {
+		t.Fatal("closesocket made an endpoint")
+	}
+}

@@ -94,6 +94,7 @@ func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.U
 	}
 	if ss == nil {
 		ss = &session{p: p}
+		ss.extFuncs = ss.extensions
 		p.sessions = append(p.sessions, ss)
 	}
 	ss.up = up
@@ -140,6 +141,10 @@ type session struct {
 
 	sockets wsp.SocketSet[*socket]
 
+	// extFuncs is ss.extensions as a func value, made once rather than
+	// by every WSPIoctl (wsp.IoctlSocket.Extensions).
+	extFuncs func() map[wsa.GUID]uintptr
+
 	wsp.Obsolete // obsolete routines, address strings
 }
 
@@ -158,8 +163,25 @@ func (ss *session) upcalls() (provider.UpcallTable, error) {
 
 // lookup finds the socket behind handle h through
 // WPUQuerySocketHandleContext: WSAENOTSOCK for anything not an open socket
-// of this provider.
+// of this provider. The socket has its gVisor endpoint (ensureEndpoint).
 func (ss *session) lookup(h wsa.Socket) (*socket, error) {
+	s, err := ss.lookupLazy(h)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ensureEndpoint(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// lookupLazy is lookup without creating the socket's endpoint: the socket
+// may have none (noEP). Only procedures that need no endpoint use it:
+// closesocket, AcceptEx for its accept socket, and those that read the
+// socket's conditions alone (select, WSAPoll, WSAEventSelect,
+// WSAAsyncSelect, WSAEnumNetworkEvents), for which a socket without one
+// is a fresh one (see conditions).
+func (ss *session) lookupLazy(h wsa.Socket) (*socket, error) {
 	up, err := ss.upcalls()
 	if err != nil {
 		return nil, err

@@ -56,7 +56,7 @@ func (ss *session) WSPPoll(fds []wsa.PollFd, timeout int32) (int32, error) {
 
 // waitable resolves a handle for select and WSAPoll.
 func (ss *session) waitable(h wsa.Socket) (wsp.Waitable, error) {
-	s, err := ss.lookup(h)
+	s, err := ss.lookupLazy(h)
 	if err != nil {
 		return nil, err
 	}

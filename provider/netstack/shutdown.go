@@ -42,6 +42,7 @@ func (s *socket) shutdown(how int32) error {
 		if rcv {
 			s.shutRecv = true
 			s.rstOnData.Store(true)
+			s.watchResetLocked()
 			if n, err := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); err == nil && n > 0 {
 				// Unread data: reset now (no FIN first).
 				s.ep.Abort()
@@ -103,7 +104,7 @@ func (ss *session) WSPRecvDisconnect(h wsa.Socket, disconnectData []byte) error 
 // data is unacknowledged), so "cannot complete immediately" means "not
 // acknowledged within about a round trip".
 func (ss *session) WSPCloseSocket(h wsa.Socket) error {
-	s, err := ss.lookup(h)
+	s, err := ss.lookupLazy(h)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,8 @@ const (
 
 // socket is the provider's state for one socket handle: the context given
 // to WPUCreateSocketHandle. Its gVisor endpoint may be replaced (a connect
-// after a failed one), so it is read through endpoint().
+// after a failed one), so it is read through endpoint() or under mu; a
+// stream socket has none until its first use (noEP).
 type socket struct {
 	ss         *session
 	info       wsa.ProtocolInfo // the catalog entry (SO_PROTOCOL_INFOW)
@@ -64,8 +65,16 @@ type socket struct {
 	rstOnData atomic.Bool
 	rstBusy   atomic.Bool
 
+	// noEP is set while a stream socket has no gVisor endpoint (ep is
+	// nil): WSPSocket leaves creating it to the socket's first use, so
+	// that an AcceptEx accept socket, which takes the accepted
+	// connection's endpoint, never has one of its own. lookup creates it
+	// (ensureEndpoint); the few procedures that need none find the socket
+	// with lookupLazy.
+	noEP atomic.Bool
+
 	mu          sync.Mutex
-	ep          tcpip.Endpoint
+	ep          tcpip.Endpoint // nil while noEP
 	opts        wsp.SockOpts
 	bound       bool              // has a local address (bind, implicit bind, accept)
 	bindK       bindKey           // its reservation in the bind table (bindE != nil)
@@ -80,12 +89,14 @@ type socket struct {
 	soError     wsa.Errno // SO_ERROR, cleared when read
 	shutRecv    bool
 	shutSend    bool
+	rstWatched  bool // observe is installed (watchResetLocked)
 	udpPeer     bool // UDP: connected to a default peer
 	icmpErr     bool // UDP: an ICMP port unreachable not yet reported
 	deferred    []accepted
-	closing     bool      // closesocket is waiting (linger) with s.mu released
-	lingering   bool      // a non-blocking lingering close is under way
-	lingerEnd   time.Time // its deadline
+	acceptPeer  tcpip.FullAddress // takeConn's out-parameter of gVisor's Accept, kept here so it is not allocated per accept
+	closing     bool              // closesocket is waiting (linger) with s.mu released
+	lingering   bool              // a non-blocking lingering close is under way
+	lingerEnd   time.Time         // its deadline
 }
 
 // accepted is a connection taken from gVisor's accept queue that the
@@ -148,14 +159,29 @@ func (s *socket) applyOpts(ep tcpip.Endpoint, o *wsp.SockOpts) {
 		return
 	}
 	ops.SetKeepAlive(o.Keepalive)
-	idle := tcpip.KeepaliveIdleOption(o.KeepIdle)
-	_ = ep.SetSockOpt(&idle)
-	intvl := tcpip.KeepaliveIntervalOption(o.KeepIntvl)
-	_ = ep.SetSockOpt(&intvl)
+	idle, intvl := &defaultKeepIdle, &defaultKeepIntvl
+	if o.KeepIdle != wsp.DefaultKeepIdle {
+		v := tcpip.KeepaliveIdleOption(o.KeepIdle)
+		idle = &v
+	}
+	if o.KeepIntvl != wsp.DefaultKeepIntvl {
+		v := tcpip.KeepaliveIntervalOption(o.KeepIntvl)
+		intvl = &v
+	}
+	_ = ep.SetSockOpt(idle)
+	_ = ep.SetSockOpt(intvl)
 	_ = ep.SetSockOptInt(tcpip.KeepaliveCountOption, o.KeepCnt)
 	ops.SetDelayOption(!o.NoDelay)
 	ops.SetLinger(tcpip.LingerOption{})
 }
+
+// Windows' keep-alive defaults as gVisor options: applyOpts passes them
+// by pointer (gVisor only reads them), so the usual case allocates
+// nothing. Read only.
+var (
+	defaultKeepIdle  = tcpip.KeepaliveIdleOption(wsp.DefaultKeepIdle)
+	defaultKeepIntvl = tcpip.KeepaliveIntervalOption(wsp.DefaultKeepIntvl)
+)
 
 // protoNumbers returns gVisor's numbers for a socket of family af and type
 // typ.
@@ -200,6 +226,12 @@ func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g 
 		opts:       wsp.DefaultOpts(af),
 	}
 	s.netProto, s.transProto = protoNumbers(af, typ)
+	if s.stream && ss.p.gs.TransportProtocolInstance(s.transProto) != nil && ss.p.gs.NetworkProtocolInstance(s.netProto) != nil {
+		// The endpoint comes at the first use (ensureEndpoint); creating
+		// it cannot fail for want of the protocols.
+		s.noEP.Store(true)
+		return ss.register(up, s, nil, nil)
+	}
 	ep, wq, err := s.newEndpoint()
 	if err != nil {
 		return wsa.INVALID_SOCKET, err
@@ -208,18 +240,22 @@ func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g 
 	return ss.register(up, s, ep, wq)
 }
 
-// register attaches ep to s, makes the handle and records the socket.
+// register attaches ep (nil for a socket whose endpoint comes later, see
+// noEP) to s, makes the handle and records the socket.
 func (ss *session) register(up provider.UpcallTable, s *socket, ep tcpip.Endpoint, wq *waiter.Queue) (wsa.Socket, error) {
 	s.ep = ep
 	s.rd.init()
-	s.rd.AddObserver(s.observe)
-	s.rd.attach(wq)
+	if wq != nil {
+		s.rd.attach(wq)
+	}
 	h, err := up.WPUCreateSocketHandle(s.info.CatalogEntryId, s)
 	if err != nil {
 		s.rd.Close()
 		s.rd.detach()
-		ep.Abort()
-		ep.Close()
+		if ep != nil {
+			ep.Abort()
+			ep.Close()
+		}
 		return wsa.INVALID_SOCKET, err
 	}
 	s.handle = h
@@ -228,10 +264,35 @@ func (ss *session) register(up provider.UpcallTable, s *socket, ep tcpip.Endpoin
 	return h, nil
 }
 
-// observe is the socket's readiness observer: it carries out the
-// shutdown(SD_RECEIVE) rule that data arriving afterwards resets the
-// connection. It runs in gVisor's notification context, so the reset is
-// done by a short-lived goroutine.
+// ensureEndpoint gives a socket without its gVisor endpoint (noEP) one,
+// with the socket's options. lookup calls it, so every procedure but those
+// of lookupLazy finds the socket with its endpoint; after that the
+// endpoint is only ever replaced, never removed.
+func (s *socket) ensureEndpoint() error {
+	if !s.noEP.Load() {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ep != nil || s.rd.IsClosed() {
+		return nil // created meanwhile, or AcceptEx gave it a connection
+	}
+	ep, wq, err := s.newEndpoint()
+	if err != nil {
+		return err
+	}
+	s.applyOpts(ep, &s.opts)
+	s.ep = ep
+	s.noEP.Store(false)
+	s.rd.attach(wq)
+	return nil
+}
+
+// observe is the socket's readiness observer, installed by the first
+// shutdown(SD_RECEIVE) of a stream socket (watchResetLocked): it carries
+// out the rule that data arriving afterwards resets the connection. It
+// runs in gVisor's notification context, so the reset is done by a
+// short-lived goroutine.
 func (s *socket) observe(m wsp.Event) {
 	if m&wsp.EventIn == 0 || !s.rstOnData.Load() {
 		return
@@ -241,6 +302,16 @@ func (s *socket) observe(m wsp.Event) {
 			defer s.rstBusy.Store(false)
 			s.resetIfQueued()
 		}()
+	}
+}
+
+// watchResetLocked installs observe, once: shutdown(SD_RECEIVE) calls it
+// when it sets rstOnData, so that sockets never shut down that way carry
+// no observer of their own.
+func (s *socket) watchResetLocked() {
+	if !s.rstWatched {
+		s.rstWatched = true
+		s.rd.AddObserver(s.observe)
 	}
 }
 
@@ -315,8 +386,8 @@ func (s *socket) conditions() wsp.Conditions {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var c wsp.Conditions
-	if s.rd.IsClosed() {
-		return c
+	if s.rd.IsClosed() || s.ep == nil {
+		return c // an endpoint-less socket is fresh: no condition holds
 	}
 	ev := s.ep.Readiness(watchedEvents)
 	if s.stream {
@@ -452,7 +523,9 @@ func (s *socket) abortClose() {
 	if s.rd.IsClosed() {
 		return
 	}
-	s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
+	if s.ep != nil {
+		s.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: true})
+	}
 	s.finishCloseLocked()
 }
 
@@ -469,7 +542,9 @@ func (s *socket) finishCloseLocked() {
 		abortEndpoint(a.ep)
 	}
 	s.deferred = nil
-	s.ep.Close()
+	if s.ep != nil {
+		s.ep.Close()
+	}
 	s.rd.detach()
 	s.ss.sockets.Remove(s)
 }
