@@ -25,6 +25,23 @@
 // Importing this package sets gVisor's sniffer.LogPackets to 0, so that a
 // capture does not also log every packet as text to stderr.
 //
+// # Known issue: gVisor's zero-window acceptability test
+//
+// gVisor (the version in go.mod) judges an incoming segment against its
+// receive window as last advertised after window scaling, rounded down:
+// when less than one scale unit (128 bytes at scale 7) is free it
+// advertises 0, shrinking the window by those bytes, and then rejects the
+// segments the peer had already sent into them, together with their
+// acknowledgment field, which it never processes (RFC 9293 §3.10.7.4 asks
+// to accept the ACK of an unacceptable segment when the window is zero).
+// If the application on the gVisor side waits to write before it reads
+// again (a one-goroutine echo or proxy) while the peer also sends, the
+// peer's ACKs are lost, gVisor's writes never complete, and the connection
+// stalls for good. Any link can show it; the TUN offload driver makes it
+// likelier (a GSO burst is processed while gVisor ACKs mid-burst). Reading
+// and writing in separate goroutines avoids it. The fix belongs in gVisor's
+// tcp receiver (upstream google/gvisor#1610, #10312).
+//
 // Layering: stack imports tun and gVisor only; never wsa, provider or api.
 // Only provider/netstack (and tests, benchmarks, cmd) use [Stack.GVisor] to
 // reach gVisor itself; gVisor types appear in this package's API only as

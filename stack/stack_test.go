@@ -45,11 +45,38 @@ func echoServer(ln net.Listener) (stop func()) {
 			if err != nil {
 				return
 			}
-			wg.Add(1)
+			wg.Add(2)
+			// Reading and writing in separate goroutines, with the data
+			// queued between them: the server keeps reading (its receive
+			// window open) while its writes wait. A one-goroutine
+			// io.Copy(c, c) can deadlock on gVisor's zero-window bug
+			// (see the package doc, "Known issue").
+			q := make(chan []byte, 1024)
+			go func() {
+				defer wg.Done()
+				defer close(q)
+				for {
+					b := make([]byte, 32<<10)
+					n, err := c.Read(b)
+					if n > 0 {
+						q <- b[:n]
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				io.Copy(c, c)
+				for b := range q {
+					if _, err := c.Write(b); err != nil {
+						c.Close() // ends the reader
+						for range q {
+						}
+						return
+					}
+				}
 			}()
 		}
 	}()

@@ -48,6 +48,11 @@
 //     driver: [Device.Offload] reports false and [Device.OffloadError] the
 //     kernel's answer. IFF_VNET_HDR itself has been in every kernel since
 //     2.6.27, and TSO/checksum offload with it.
+//   - With gVisor on the other side of the device, a bidirectional TCP
+//     connection whose gVisor application waits to write before reading
+//     again can stall for good, more often with this driver than with the
+//     plain one: a gVisor receive-window bug, see the stack package's
+//     "Known issue".
 //
 // Layering: tun imports the standard library, golang.org/x/sys,
 // github.com/songgao/water, golang.zx2c4.com/wireguard/tun (the offload
