@@ -188,7 +188,7 @@ func (s *socket) connectDgram(a wsp.Addr) error {
 	if err := unix.Connect(s.fd, kernelAddr(s.af, a)); err != nil {
 		return translate(err)
 	}
-	s.udpPeer = true
+	s.udpPeer, s.udpPeer4 = true, a.Unmapped().Is4()
 	s.icmpErr = false
 	return nil
 }

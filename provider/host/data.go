@@ -486,7 +486,7 @@ func (s *socket) prepSendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (*rawAd
 	if s.shutSend {
 		return nil, 0, wsa.WSAESHUTDOWN
 	}
-	v4 := s.af == wsa.AF_INET
+	var v4 bool // the datagram's size limit is IPv4's
 	var dst *rawAddr
 	if to != nil {
 		a, err := wsp.ParseAddr(s.af, to)
@@ -504,10 +504,8 @@ func (s *socket) prepSendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (*rawAd
 		v4 = a.Unmapped().Is4()
 	} else if !s.udpPeer {
 		return nil, 0, wsa.WSAENOTCONN
-	} else if sa, err := unix.Getpeername(s.fd); err == nil {
-		if p, ok := sa.(*unix.SockaddrInet6); ok {
-			v4 = [12]byte(p.Addr[:12]) == [12]byte{10: 0xff, 11: 0xff}
-		}
+	} else {
+		v4 = s.udpPeer4 // recorded by connect: no getpeername per datagram
 	}
 	total := wsp.BufLen(bufs)
 	if total > wsp.MaxUDP(v4) {

@@ -20,26 +20,38 @@
 // # Readiness: one epoll instance, one goroutine
 //
 // Every kernel socket is non-blocking; no system call ever waits. Each
-// Provider owns one epoll instance and one goroutine blocked in
-// epoll_wait (poller.go), from its first WSPStartup to its last
-// WSPCleanup. Every descriptor is registered edge-triggered for
+// Provider owns one epoll instance and one goroutine that dispatches its
+// events (poller.go), from its first WSPStartup to its last WSPCleanup.
+// Every descriptor is registered once, edge-triggered, for
 // EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLPRI (EPOLLERR and EPOLLHUP come
-// unasked) under a registration number, never the descriptor itself, which
-// the kernel reuses; each event is handed to that socket's readiness core
-// (wsp.Readiness), which wakes blocked calls and runs the observers of
+// unasked), under a registration number, never the descriptor itself,
+// which the kernel reuses; each event is handed to that socket's readiness
+// core (wsp.Readiness), which wakes blocked calls and runs the observers of
 // select, WSAPoll, the FD_* events and the overlapped pump. That is exactly
 // the notification model of gVisor's waiter queues, so the provider is
 // built like netstack, from the same shared machinery (package
 // provider/internal/wsp). Idle sockets cause no wake-up at all; blocked
 // calls, select, WSAPoll and event registrations park on channels.
 //
-// Go's runtime poller (os.NewFile / syscall.RawConn) was not used: it has
-// no callback, so observing a socket takes a goroutine parked in RawConn
+// The goroutine does not block in epoll_wait: the epoll descriptor itself
+// (readable while events are ready) is in Go's runtime poller (os.NewFile,
+// syscall.RawConn), where the goroutine parks as a reader of a net.Conn
+// does. The runtime's netpoll makes it runnable when events are ready; it
+// collects them with epoll_wait and no timeout, dispatches them and parks
+// again. No OS thread is held in a blocking system call, so a wake-up
+// costs no thread hand-off, and the goroutine an event readies (a blocked
+// call, or the goroutine waiting for an overlapped completion, which then
+// runs the pump itself through the api's WPUAssist) runs next on the same
+// processor. Operations are tried at once when they are issued (Winsock
+// allows immediate completion), so the poller is involved only when a call
+// has to wait.
+//
+// The sockets themselves are not in the runtime poller: it has no
+// callback, so observing a socket would take a goroutine parked in RawConn
 // per socket and direction (10,000 idle registered sockets would be 20,000
 // goroutines); it reports neither EPOLLPRI (urgent data) nor EPOLLRDHUP
 // and EPOLLERR apart from readability; and its close waits for those
-// goroutines. The cost of the chosen design is one OS thread per Provider
-// blocked in epoll_wait.
+// goroutines.
 //
 // Conditions (readable, writable, connected, failed, closed, urgent data;
 // wsp.Conditions) are computed when asked, from poll(2) with no wait on the

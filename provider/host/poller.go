@@ -2,8 +2,10 @@ package host
 
 import (
 	"errors"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -17,15 +19,29 @@ import (
 const pollEvents = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLPRI | unix.EPOLLET
 
 // poller is the provider's one epoll instance and the one goroutine that
-// waits in epoll_wait on it. Each socket's descriptor is registered
+// dispatches its events. Each socket's descriptor is registered
 // edge-triggered with a registration number (never the descriptor itself,
 // which the kernel reuses), and every event is handed to that socket's
 // readiness core (wsp.Readiness.Notify), which wakes blocked calls and runs
 // the observers of select, WSAPoll, the FD_* events and the overlapped
-// pump. Idle sockets cause no wake-up; the goroutine sleeps in the kernel.
-// An eventfd (registration 0) wakes it to stop.
+// pump. Idle sockets cause no wake-up. An eventfd (registration 0) wakes
+// it to stop.
+//
+// The goroutine does not block in epoll_wait: the epoll descriptor (which
+// is itself pollable: readable while events are ready) is handed to Go's
+// runtime poller (os.NewFile, syscall.RawConn.Read), and the goroutine
+// parks there. When an event arrives the runtime's own netpoll makes it
+// runnable like any goroutine waiting on a net.Conn; it collects the ready
+// events with epoll_wait and no timeout until none is left, dispatches them
+// and parks again. No OS thread sits in a blocking system call, so a
+// wake-up costs no thread hand-off (a thread returning from epoll_wait
+// would first have to get a P back, and the goroutine it readies would wait
+// on the P that thread keeps while it blocks again), and the goroutine a
+// notification readies runs next on the same P.
 type poller struct {
 	epfd, evfd int
+	file       *os.File // epfd in the runtime poller; closing it closes epfd
+	rc         syscall.RawConn
 	done       chan struct{} // closed when the goroutine has returned
 
 	mu     sync.RWMutex
@@ -57,38 +73,73 @@ func newPoller() (*poller, error) {
 		unix.Close(epfd)
 		return nil, err
 	}
-	p := &poller{epfd: epfd, evfd: evfd, done: make(chan struct{}), next: 1, regs: make(map[uint64]*wsp.Readiness)}
+	// Non-blocking, so that os.NewFile registers it with the runtime
+	// poller.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, err
+	}
+	file := os.NewFile(uintptr(epfd), "host-epoll")
+	rc, err := file.SyscallConn()
+	if err != nil {
+		file.Close()
+		unix.Close(evfd)
+		return nil, err
+	}
+	p := &poller{epfd: epfd, evfd: evfd, file: file, rc: rc, done: make(chan struct{}), next: 1, regs: make(map[uint64]*wsp.Readiness)}
 	go p.run()
 	return p, nil
 }
 
-// run is the poller's goroutine: it blocks in epoll_wait and dispatches.
+// run is the poller's goroutine: it parks in the runtime poller until the
+// epoll descriptor is readable, then dispatches every ready event.
 func (p *poller) run() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 128)
-	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			if err == unix.EINTR {
+	err := p.rc.Read(func(uintptr) bool {
+		// The runtime's registration of epfd is edge-triggered, and every
+		// event queued on epfd signals it again: collect what is ready
+		// (again while a batch fills the array), then park. An event
+		// queued after the last epoll_wait makes the descriptor ready
+		// again, which ends the park at once; nothing is lost.
+		for {
+			n, err := unix.EpollWait(p.epfd, events, 0)
+			switch {
+			case err == unix.EINTR:
 				continue
+			case err != nil:
+				return true
 			}
-			return
+			if p.dispatch(events[:n]) {
+				return true
+			}
+			if n < len(events) {
+				return false
+			}
 		}
-		for i := range events[:n] {
-			ev := &events[i]
-			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
-			if id == 0 {
-				return // stop
-			}
-			p.mu.RLock()
-			rd := p.regs[id]
-			p.mu.RUnlock()
-			pollerEvents.Add(1)
-			if rd != nil {
-				rd.Notify(epollToEvent(ev.Events))
-			}
+	})
+	_ = err // only when the file is closed under it, which close avoids
+}
+
+// dispatch hands events to their sockets; it reports whether the stop
+// registration was among them.
+func (p *poller) dispatch(events []unix.EpollEvent) (stop bool) {
+	for i := range events {
+		ev := &events[i]
+		id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+		if id == 0 {
+			return true
+		}
+		p.mu.RLock()
+		rd := p.regs[id]
+		p.mu.RUnlock()
+		pollerEvents.Add(1)
+		if rd != nil {
+			rd.Notify(epollToEvent(ev.Events))
 		}
 	}
+	return false
 }
 
 // epollToEvent maps epoll's bits to the readiness core's.
@@ -165,5 +216,6 @@ func (p *poller) close() {
 	_, _ = unix.Write(p.evfd, one[:])
 	<-p.done
 	unix.Close(p.evfd)
-	unix.Close(p.epfd)
+	p.file.Close() // and with it epfd
+
 }

@@ -75,6 +75,7 @@ type socket struct {
 	shutRecv    bool
 	shutSend    bool
 	udpPeer     bool // UDP: connected to a default peer
+	udpPeer4    bool // UDP: that peer is IPv4 (or IPv4-mapped): the size limit of a send
 	icmpErr     bool // UDP: an ICMP port unreachable not yet reported
 	deferred    []accepted
 	closing     bool      // closesocket is waiting (linger) with mu released
@@ -187,7 +188,6 @@ func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g 
 // register attaches fd to s, makes the handle and records the socket.
 func (ss *session) register(up provider.UpcallTable, s *socket, fd int) (wsa.Socket, error) {
 	s.fd = fd
-	s.rd.Init()
 	s.rd.AddObserver(s.observe)
 	id, err := ss.poll.add(fd, &s.rd)
 	if err != nil {
