@@ -63,7 +63,7 @@ func newNSThread(b *testing.B) *nsThread {
 			}
 		}
 		if err == nil {
-			err = ifUp("lo")
+			err = netns.LinkUp("lo")
 		}
 		errc <- err
 		if err != nil {
@@ -100,24 +100,6 @@ func threadNetns() (uint64, error) {
 		return 0, err
 	}
 	return fi.Sys().(*syscall.Stat_t).Ino, nil
-}
-
-// ifUp sets IFF_UP on an interface of the calling thread's namespace.
-func ifUp(name string) error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq(name)
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }
 
 // BenchmarkTUNBulk measures one bulk TCP stream between the kernel (Go net)

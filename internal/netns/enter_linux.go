@@ -204,7 +204,7 @@ func setupChild(t *testing.T) {
 	if err := checkOwnNamespaces(); err != nil {
 		t.Fatalf("netns: %s=%s but %v", childEnv, t.Name(), err)
 	}
-	if err := linkUp("lo"); err != nil {
+	if err := LinkUp("lo"); err != nil {
 		t.Fatalf("netns: bring lo up: %v", err)
 	}
 	// A sysfs mounted in this network namespace shows its interfaces in
@@ -237,8 +237,10 @@ func checkOwnNamespaces() error {
 	return nil
 }
 
-// linkUp sets IFF_UP on the named interface with SIOCSIFFLAGS.
-func linkUp(name string) error {
+// LinkUp sets IFF_UP on the named interface of the calling thread's network
+// namespace with SIOCSIFFLAGS. Enter uses it for lo; tests that make
+// namespaces of their own (per thread, with unshare(2)) use it too.
+func LinkUp(name string) error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err

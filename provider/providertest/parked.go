@@ -25,9 +25,24 @@ func currentGoroutine() uint64 {
 	return 0
 }
 
-// goroutineStates returns the scheduler state ("running", "select",
-// "chan receive", ...) of every goroutine, by id.
-func goroutineStates() map[uint64]string {
+// Goroutine is one goroutine of a runtime.Stack dump of all goroutines.
+type Goroutine struct {
+	ID uint64
+	// State is the scheduler state from the header ("running",
+	// "select", "chan receive", "sync.Mutex.Lock", ...), without the
+	// time blocked ("select, 2 minutes" is "select").
+	State string
+	// Stack is the goroutine's whole record: its header line and its
+	// frames.
+	Stack string
+}
+
+// Goroutines returns every goroutine of the process, from
+// runtime.Stack(buf, true). Tests use it to wait until a call blocks, or
+// to find goroutines that outlive what started them. (It lives here rather
+// than in internal/testutil because this package may import only wsa and
+// provider; see imports_test.go.)
+func Goroutines() []Goroutine {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -37,9 +52,9 @@ func goroutineStates() map[uint64]string {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	states := make(map[uint64]string)
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
-		head, _, _ := bytes.Cut(g, []byte("\n"))
+	var gs []Goroutine
+	for _, rec := range bytes.Split(buf, []byte("\n\n")) {
+		head, _, _ := bytes.Cut(rec, []byte("\n"))
 		head = bytes.TrimPrefix(head, []byte("goroutine "))
 		id, rest, ok := bytes.Cut(head, []byte(" ["))
 		if !ok {
@@ -51,7 +66,16 @@ func goroutineStates() map[uint64]string {
 		}
 		state, _, _ := bytes.Cut(rest, []byte("]"))
 		state, _, _ = bytes.Cut(state, []byte(",")) // "select, 2 minutes"
-		states[n] = string(state)
+		gs = append(gs, Goroutine{ID: n, State: string(state), Stack: string(rec)})
+	}
+	return gs
+}
+
+// goroutineStates returns the scheduler state of every goroutine, by id.
+func goroutineStates() map[uint64]string {
+	states := make(map[uint64]string)
+	for _, g := range Goroutines() {
+		states[g.ID] = g.State
 	}
 	return states
 }

@@ -2,7 +2,6 @@ package shaper_test
 
 import (
 	"errors"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/ws2go/ws2"
 	"github.com/ws2go/ws2/api"
 	"github.com/ws2go/ws2/provider/lsp/shaper"
+	"github.com/ws2go/ws2/provider/providertest"
 	"github.com/ws2go/ws2/wsa"
 )
 
@@ -282,20 +282,11 @@ func TestCancelAndClose(t *testing.T) {
 	}
 }
 
-// goroutines returns the stacks of the goroutines whose stack mentions s.
-func goroutines(s string) []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var found []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, s) && !strings.Contains(g, "shaper_test.goroutines") {
+// goroutines returns the goroutines whose stack mentions s.
+func goroutines(s string) []providertest.Goroutine {
+	var found []providertest.Goroutine
+	for _, g := range providertest.Goroutines() {
+		if strings.Contains(g.Stack, s) && !strings.Contains(g.Stack, "shaper_test.goroutines") {
 			found = append(found, g)
 		}
 	}
@@ -307,7 +298,7 @@ func waitGoroutineIn(t *testing.T, fn string) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		for _, g := range goroutines(fn) {
-			if strings.Contains(g, "[chan receive") || strings.Contains(g, "[select") {
+			if strings.HasPrefix(g.State, "chan receive") || strings.HasPrefix(g.State, "select") {
 				return
 			}
 		}
@@ -328,7 +319,11 @@ func noGoroutinesIn(t *testing.T, pkg string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines in %s remain:\n%s", len(left), pkg, strings.Join(left, "\n\n"))
+			var stacks []string
+			for _, g := range left {
+				stacks = append(stacks, g.Stack)
+			}
+			t.Fatalf("%d goroutines in %s remain:\n%s", len(left), pkg, strings.Join(stacks, "\n\n"))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
