@@ -218,7 +218,7 @@ func (s *socket) connectDgram(a sockAddr) error {
 	if terr := s.ep.Connect(a.full()); terr != nil {
 		return translate(terr)
 	}
-	s.udpPeer = true
+	s.udpPeer, s.udpPeer4 = true, a.unmapped().Is4()
 	s.icmpErr = false
 	return nil
 }

@@ -44,15 +44,11 @@ func (ss *session) WSPRecv(h wsa.Socket, bufs [][]byte, flags *uint32, ov *wsa.O
 // *flags is cleared on return (no MSG_PARTIAL). from, if not nil, receives
 // the source of a datagram; it is ignored for a stream socket.
 func (ss *session) WSPRecvFrom(h wsa.Socket, bufs [][]byte, flags *uint32, from *wsa.Sockaddr, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
-	s, err := ss.lookup(h)
+	s, up, err := ss.lookupUp(h)
 	if err != nil {
 		return 0, err
 	}
 	if ov != nil && s.overlapped {
-		up, err := ss.upcalls()
-		if err != nil {
-			return 0, err
-		}
 		return s.overlappedRecv(up, bufs, flags, from, ov, cr, tid)
 	}
 	var f uint32
@@ -247,15 +243,11 @@ func (ss *session) WSPSend(h wsa.Socket, bufs [][]byte, flags uint32, ov *wsa.Ov
 //
 // The buffers are read in order, straight into gVisor's packet buffers.
 func (ss *session) WSPSendTo(h wsa.Socket, bufs [][]byte, flags uint32, to wsa.Sockaddr, ov *wsa.Overlapped, cr wsa.CompletionRoutine, tid *provider.ThreadID) (uint32, error) {
-	s, err := ss.lookup(h)
+	s, up, err := ss.lookupUp(h)
 	if err != nil {
 		return 0, err
 	}
 	if ov != nil && s.overlapped {
-		up, err := ss.upcalls()
-		if err != nil {
-			return 0, err
-		}
 		return s.overlappedSend(up, bufs, flags, to, ov, cr, tid)
 	}
 	var n int
@@ -344,56 +336,14 @@ func (s *socket) sendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (int, error
 	if s.raw != nil {
 		return s.sendRaw(bufs, f, to) // raw.go
 	}
-	if f&^sendFlags != 0 {
-		return 0, wsa.WSAEINVAL
-	}
-	if f&(wsa.MSG_OOB|wsa.MSG_PARTIAL) != 0 {
-		return 0, wsa.WSAEOPNOTSUPP
-	}
 	s.mu.Lock()
-	if s.shutSend {
-		s.mu.Unlock()
-		return 0, wsa.WSAESHUTDOWN
-	}
-	v4 := s.af == wsa.AF_INET
-	var dst *tcpip.FullAddress
-	if to != nil {
-		a, err := parseAddr(s.af, to)
-		if err == nil {
-			err = s.checkPeerLocked(a)
-		}
-		if err == nil && isBroadcast(a.unmapped()) && !s.opts.Broadcast {
-			err = wsa.WSAEACCES
-		}
-		if err != nil {
-			s.mu.Unlock()
-			return 0, err
-		}
-		fa := a.full()
-		dst = &fa
-		v4 = a.unmapped().Is4()
-	} else if !s.udpPeer {
-		s.mu.Unlock()
-		return 0, wsa.WSAENOTCONN
-	} else if fa, terr := s.ep.GetRemoteAddress(); terr == nil {
-		v4 = fa.Addr.Len() == 4
-	}
-	limit := maxUDP6
-	if v4 {
-		limit = maxUDP4
-	}
-	total := bufLen(bufs)
-	if total > limit {
-		s.mu.Unlock()
-		return 0, wsa.WSAEMSGSIZE
-	}
-	if err := s.implicitBindLocked(); err != nil {
-		s.mu.Unlock()
-		return 0, err
-	}
+	dst, total, err := s.prepSendDgramLocked(bufs, f, to)
 	nonblocking := s.opts.Nonblocking
 	s.mu.Unlock()
-	err := s.rd.Block(nonblocking, s.sndTimeout(), func() error {
+	if err != nil {
+		return 0, err
+	}
+	err = s.rd.Block(nonblocking, s.sndTimeout(), func() error {
 		return s.trySendDgram(bufs, dst)
 	})
 	if err != nil {

@@ -58,11 +58,7 @@ func (ss *session) WSPAsyncSelect(h wsa.Socket, hwnd wsa.Handle, msg uint32, eve
 // socket's record and, if event is not 0, resets event, atomically with
 // respect to recording.
 func (ss *session) WSPEnumNetworkEvents(h wsa.Socket, event wsa.Handle) (wsa.NetworkEvents, error) {
-	s, err := ss.lookupLazy(h)
-	if err != nil {
-		return wsa.NetworkEvents{}, err
-	}
-	up, err := ss.upcalls()
+	s, up, err := ss.lookupLazyUp(h)
 	if err != nil {
 		return wsa.NetworkEvents{}, err
 	}

@@ -28,15 +28,7 @@ func (ss *session) extensions() map[wsa.GUID]uintptr {
 // extSocket resolves a handle given to an extension function, with its
 // upcall table.
 func (ss *session) extSocket(h wsa.Socket) (*socket, provider.UpcallTable, error) {
-	s, err := ss.lookup(h)
-	if err != nil {
-		return nil, nil, err
-	}
-	up, err := ss.upcalls()
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, up, nil
+	return ss.lookupUp(h)
 }
 
 // extCall runs an extension-function operation op on queue q of socket qs

@@ -102,9 +102,9 @@ func (s *socket) streamRecvOp(bufs [][]byte, f uint32) (*wsp.Op, error) {
 		return nil, err
 	}
 	if bufLen(bufs) == 0 {
-		op := new(wsp.Op)
-		op.Try = func() (uint32, uint32, error) { return 0, 0, s.probeStream() }
-		return op, nil
+		r := &probeReq{s: s}
+		r.op.Step = r
+		return &r.op, nil
 	}
 	r := &streamRecvReq{s: s, w: scatterWriter{bufs: bufs}, peek: peek, waitall: waitall}
 	r.op.Step = r
@@ -128,6 +128,19 @@ func (r *streamRecvReq) Try() (uint32, uint32, error) {
 
 // Partial implements wsp.Step.
 func (r *streamRecvReq) Partial() uint32 { return uint32(r.w.n) }
+
+// probeReq is an overlapped zero-byte stream receive (a readiness probe):
+// its Op and its state in one allocation.
+type probeReq struct {
+	op wsp.Op
+	s  *socket
+}
+
+// Try implements wsp.Step.
+func (r *probeReq) Try() (uint32, uint32, error) { return 0, 0, r.s.probeStream() }
+
+// Partial implements wsp.Step: a probe transfers nothing.
+func (r *probeReq) Partial() uint32 { return 0 }
 
 // probeStream is the try step of a zero-byte stream receive: nil when data
 // or the FIN is there (nothing is consumed), the connection's error if it
@@ -301,20 +314,26 @@ func (s *socket) prepSendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (*tcpip
 	if s.raw != nil {
 		return s.prepSendRaw(bufs, f, to) // raw.go
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.prepSendDgramLocked(bufs, f, to)
+}
+
+// prepSendDgramLocked is prepSendDgram for a UDP socket, s.mu held.
+func (s *socket) prepSendDgramLocked(bufs [][]byte, f uint32, to wsa.Sockaddr) (*tcpip.FullAddress, int, error) {
 	if f&^sendFlags != 0 {
 		return nil, 0, wsa.WSAEINVAL
 	}
 	if f&(wsa.MSG_OOB|wsa.MSG_PARTIAL) != 0 {
 		return nil, 0, wsa.WSAEOPNOTSUPP
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.shutSend {
 		return nil, 0, wsa.WSAESHUTDOWN
 	}
-	v4 := s.af == wsa.AF_INET
+	var v4 bool
 	var dst *tcpip.FullAddress
-	if to != nil {
+	switch {
+	case to != nil:
 		a, err := parseAddr(s.af, to)
 		if err == nil {
 			err = s.checkPeerLocked(a)
@@ -328,10 +347,10 @@ func (s *socket) prepSendDgram(bufs [][]byte, f uint32, to wsa.Sockaddr) (*tcpip
 		fa := a.full()
 		dst = &fa
 		v4 = a.unmapped().Is4()
-	} else if !s.udpPeer {
+	case !s.udpPeer:
 		return nil, 0, wsa.WSAENOTCONN
-	} else if fa, terr := s.ep.GetRemoteAddress(); terr == nil {
-		v4 = fa.Addr.Len() == 4
+	default:
+		v4 = s.udpPeer4
 	}
 	limit := maxUDP6
 	if v4 {

@@ -87,7 +87,7 @@ func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.U
 	defer p.mu.Unlock()
 	var ss *session
 	for _, x := range p.sessions {
-		if wsp.SameUpcalls(x.up, up) {
+		if wsp.SameUpcalls(x.up.Load().up, up) {
 			ss = x
 			break
 		}
@@ -97,7 +97,7 @@ func (p *Provider) Startup(version uint16, info *wsa.ProtocolInfo, up provider.U
 		ss.extFuncs = ss.extensions
 		p.sessions = append(p.sessions, ss)
 	}
-	ss.up = up
+	ss.up.Store(&upcallsRef{up})
 	ss.refs++
 	return provider.WSPData{Version: wsa.WINSOCK_VERSION, HighVersion: wsa.WINSOCK_VERSION, Description: Description}, ss, nil
 }
@@ -132,11 +132,14 @@ func Install(cat *provider.Catalog, path string, st *stack.Stack) error {
 // session is the procedure table given to the callers of WSPStartup with
 // one upcall table (one api Session): it implements provider.ProcTable.
 type session struct {
-	p  *Provider
-	up provider.UpcallTable // guarded by p.mu; set before the table is handed out
+	p *Provider
+	// up is the upcall table, stored (under p.mu) by every WSPStartup
+	// before the table is handed out and cleared by the last WSPCleanup:
+	// nil means dead. Every call reads it without a lock.
+	up atomic.Pointer[upcallsRef]
 
 	// refs counts WSPStartup calls not yet matched by WSPCleanup; guarded by
-	// p.mu. At 0 the table is dead.
+	// p.mu. At 0 the table is dead (and up is nil).
 	refs int
 
 	sockets wsp.SocketSet[*socket]
@@ -150,29 +153,39 @@ type session struct {
 
 var _ provider.ProcTable = (*session)(nil)
 
+// upcallsRef holds an upcall table (an interface) for session.up.
+type upcallsRef struct{ up provider.UpcallTable }
+
 // upcalls returns the upcall table, or WSANOTINITIALISED after the last
-// WSPCleanup.
+// WSPCleanup. It takes no lock.
 func (ss *session) upcalls() (provider.UpcallTable, error) {
-	ss.p.mu.Lock()
-	defer ss.p.mu.Unlock()
-	if ss.refs <= 0 {
+	r := ss.up.Load()
+	if r == nil {
 		return nil, wsa.WSANOTINITIALISED
 	}
-	return ss.up, nil
+	return r.up, nil
 }
 
 // lookup finds the socket behind handle h through
 // WPUQuerySocketHandleContext: WSAENOTSOCK for anything not an open socket
 // of this provider. The socket has its gVisor endpoint (ensureEndpoint).
 func (ss *session) lookup(h wsa.Socket) (*socket, error) {
-	s, err := ss.lookupLazy(h)
+	s, _, err := ss.lookupUp(h)
+	return s, err
+}
+
+// lookupUp is lookup that also returns the upcall table the handle was
+// resolved through, for the calls that need it (overlapped operations,
+// extension functions), so that they read it once.
+func (ss *session) lookupUp(h wsa.Socket) (*socket, provider.UpcallTable, error) {
+	s, up, err := ss.lookupLazyUp(h)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.ensureEndpoint(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s, nil
+	return s, up, nil
 }
 
 // lookupLazy is lookup without creating the socket's endpoint: the socket
@@ -182,19 +195,26 @@ func (ss *session) lookup(h wsa.Socket) (*socket, error) {
 // WSAAsyncSelect, WSAEnumNetworkEvents), for which a socket without one
 // is a fresh one (see conditions).
 func (ss *session) lookupLazy(h wsa.Socket) (*socket, error) {
+	s, _, err := ss.lookupLazyUp(h)
+	return s, err
+}
+
+// lookupLazyUp is lookupLazy that also returns the upcall table (see
+// lookupUp).
+func (ss *session) lookupLazyUp(h wsa.Socket) (*socket, provider.UpcallTable, error) {
 	up, err := ss.upcalls()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, err := up.WPUQuerySocketHandleContext(h)
 	if err != nil {
-		return nil, wsa.WSAENOTSOCK
+		return nil, nil, wsa.WSAENOTSOCK
 	}
 	s, ok := ctx.(*socket)
 	if !ok || s == nil || s.ss != ss || s.rd.IsClosed() {
-		return nil, wsa.WSAENOTSOCK
+		return nil, nil, wsa.WSAENOTSOCK
 	}
-	return s, nil
+	return s, up, nil
 }
 
 // WSPCleanup is WSPCleanup: it undoes one WSPStartup. The last one aborts
@@ -219,7 +239,10 @@ func (ss *session) WSPCleanup() error {
 			}
 		}
 	}
-	up := ss.up
+	up := ss.up.Load().up
+	if last {
+		ss.up.Store(nil)
+	}
 	ss.p.mu.Unlock()
 	if !last {
 		return nil

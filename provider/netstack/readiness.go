@@ -25,10 +25,7 @@ type readiness struct {
 }
 
 // init prepares r; it must be called once, before any other method.
-func (r *readiness) init() {
-	r.Init()
-	r.entry.Init(r, watchedEvents)
-}
+func (r *readiness) init() { r.entry.Init(r, watchedEvents) }
 
 // attach registers r with wq (the wait queue of the socket's current
 // endpoint), detaching it from the previous queue, and wakes the waiters so

@@ -104,11 +104,7 @@ func (ss *session) WSPRecvDisconnect(h wsa.Socket, disconnectData []byte) error 
 // data is unacknowledged), so "cannot complete immediately" means "not
 // acknowledged within about a round trip".
 func (ss *session) WSPCloseSocket(h wsa.Socket) error {
-	s, err := ss.lookupLazy(h)
-	if err != nil {
-		return err
-	}
-	up, err := ss.upcalls()
+	s, up, err := ss.lookupLazyUp(h)
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,7 @@ type socket struct {
 	shutSend    bool
 	rstWatched  bool // observe is installed (watchResetLocked)
 	udpPeer     bool // UDP: connected to a default peer
+	udpPeer4    bool // UDP: that peer is IPv4 (or v4-mapped), set with udpPeer
 	icmpErr     bool // UDP: an ICMP port unreachable not yet reported
 	deferred    []accepted
 	acceptPeer  tcpip.FullAddress // takeConn's out-parameter of gVisor's Accept, kept here so it is not allocated per accept
@@ -311,7 +312,7 @@ func (s *socket) observe(m wsp.Event) {
 func (s *socket) watchResetLocked() {
 	if !s.rstWatched {
 		s.rstWatched = true
-		s.rd.AddObserver(s.observe)
+		s.rd.Observe(s.observe)
 	}
 }
 

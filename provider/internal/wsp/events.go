@@ -67,10 +67,10 @@ type Registration struct {
 // Reg is one installed registration.
 type Reg struct {
 	Registration
-	src    EventSource
-	ev     *EventState
-	rd     *Readiness
-	remove func() // removes the readiness observer
+	src EventSource
+	ev  *EventState
+	rd  *Readiness
+	obs ObserverID // the readiness observer (on rd)
 
 	armed int32             // events that may be recorded; under ev.mu
 	rec   wsa.NetworkEvents // WSAEventSelect's record; under ev.mu
@@ -113,10 +113,10 @@ func (ev *EventState) install(rd *Readiness, src EventSource, reg *Registration,
 	if reg != nil {
 		r = &Reg{Registration: *reg, src: src, ev: ev, rd: rd, armed: armed}
 		r.seq.Store(1)
-		r.remove = rd.AddObserver(func(Event) { r.kick() })
+		r.obs = rd.Observe(func(Event) { r.kick() })
 	}
 	if old := ev.reg.Swap(r); old != nil {
-		old.remove()
+		old.rd.Unobserve(old.obs)
 	}
 	return r, nil
 }
@@ -244,7 +244,7 @@ func (ev *EventState) cancel() {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	if old := ev.reg.Swap(nil); old != nil {
-		old.remove()
+		old.rd.Unobserve(old.obs)
 	}
 }
 

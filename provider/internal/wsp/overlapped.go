@@ -84,9 +84,10 @@ type Queues struct {
 
 	Recv, Send, Accept, Conn OpQueue
 
-	mu     sync.Mutex
-	owned  *Op  // pending operations completing on this handle (a list through Op.next)
-	closed bool // aborted by closesocket or WSPCleanup
+	mu      sync.Mutex
+	owned   *Op          // queued operations completing on this handle (a list through Op.next), under mu
+	nlinked atomic.Int32 // their number, stored under mu
+	closed  atomic.Bool  // aborted by closesocket or WSPCleanup; stored under mu
 
 	// AcceptOp is the pending AcceptEx using this socket as its accept
 	// socket (closing the socket aborts it).
@@ -168,10 +169,14 @@ type Op struct {
 	state atomic.Int32
 	// done is closed once the result is final: made by NewOp for a
 	// blocking operation, else only when GetOverlappedResult waits (under
-	// owner.mu, as are prev, next and linked: owner's list of operations).
+	// owner.mu, as are prev and next: owner's list of operations).
 	done       chan struct{}
 	prev, next *Op
-	linked     bool
+	// linked reports op on owner's list: set (under owner.mu) by link
+	// before op is first queued, cleared by finishUp. Whoever completes a
+	// queued op took it from its queue under the queue's lock, so it sees
+	// linked without taking owner.mu.
+	linked bool
 
 	n, flags uint32 // the result, valid after done
 	err      error
@@ -217,17 +222,21 @@ func (o *Queues) findOp(ov *wsa.Overlapped) *Op {
 	return nil
 }
 
-// start installs the socket's readiness observer for its queues, once.
+// start has the socket's readiness core tell o of its events (event), once.
 func (o *Queues) start() {
 	o.once.Do(func() {
 		o.pumpFn = o.pump
-		o.rd.AddObserver(func(Event) {
-			o.seq.Add(1)
-			if o.pending.Load() > 0 {
-				o.kick()
-			}
-		})
+		o.rd.ovq.Store(o)
 	})
+}
+
+// event is o's readiness observer (see start): it counts the event and
+// runs the pump if operations are pending.
+func (o *Queues) event() {
+	o.seq.Add(1)
+	if o.pending.Load() > 0 {
+		o.kick()
+	}
 }
 
 // kick runs the pump, starting it unless it is running (then it runs
@@ -327,8 +336,10 @@ func (o *Queues) InitOp(op *Op, up provider.UpcallTable, ov *wsa.Overlapped, cr 
 	}
 }
 
-// Submit issues op on queue q of o (usually op's owner): registered, tried
-// at once if q is empty, else queued. It returns the result of an
+// Submit issues op on queue q of o (usually op's owner): checked (see
+// register), tried at once if q is empty, else queued. Only a queued
+// operation goes on its owner's list (link): one that completes or fails at
+// once takes no lock but q's. It returns the result of an
 // immediate completion (delivered already: nil, or WSAEMSGSIZE for a
 // datagram receive truncated at once), wsa.WSA_IO_PENDING for a queued
 // operation, or the error of an operation that did not start (nothing
@@ -375,6 +386,12 @@ func (o *Queues) Submit(q *OpQueue, op *Op) (uint32, uint32, error) {
 			return n, flags, err
 		}
 	}
+	if !op.link() {
+		op.q.Store(nil)
+		op.abort() // the owner was aborted meanwhile
+		q.mu.Unlock()
+		return op.pendingResult()
+	}
 	q.push(op)
 	o.pending.Add(1)
 	o.noteAssist(op)
@@ -413,6 +430,12 @@ func (op *Op) MoveTo(o *Queues, q *OpQueue) error {
 			return ErrMoved
 		}
 	}
+	if !op.link() {
+		op.q.Store(nil)
+		op.abort() // the owner was aborted meanwhile
+		q.mu.Unlock()
+		return ErrMoved
+	}
 	q.push(op)
 	op.q.Store(q)
 	op.qs = o
@@ -425,10 +448,14 @@ func (op *Op) MoveTo(o *Queues, q *OpQueue) error {
 	return ErrMoved
 }
 
-// register records a pending operation with its owner. A closed socket is
-// WSAENOTSOCK; an OVERLAPPED in use by an operation on the same handle that
-// has not begun to complete is WSAEINVAL (Windows does not check; using one
-// OVERLAPPED for two operations at a time is the caller's error).
+// register checks that op may start on its owner's handle and marks its
+// OVERLAPPED in progress. A closed socket is WSAENOTSOCK; an OVERLAPPED in
+// use by a queued operation on the same handle that has not begun to
+// complete is WSAEINVAL. Windows makes no such check (using one OVERLAPPED
+// for two operations at a time is the caller's error, with undefined
+// results); ws2 catches the common case, a second call issued while the
+// first is pending, but not one racing with another goroutine's call that
+// is still being tried at once (not yet queued, see link).
 //
 // An OVERLAPPED may be reused as soon as its completion can be seen (the
 // event signalled, the packet dequeued, the completion routine running,
@@ -438,28 +465,55 @@ func (op *Op) MoveTo(o *Queues, q *OpQueue) error {
 func (op *Op) register() error {
 	o := op.owner
 	o.start()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.closed {
+	if o.closed.Load() {
 		return wsa.WSAENOTSOCK
 	}
 	if op.ov != nil {
-		for x := o.owned; x != nil; x = x.next {
-			if x.ov == op.ov && x.state.Load() == opPending {
-				return wsa.WSAEINVAL
-			}
+		if o.nlinked.Load() > 0 && o.inUse(op.ov) {
+			return wsa.WSAEINVAL
 		}
 		// The operation is in progress until it completes (atomically:
 		// HasOverlappedIoCompleted reads these from other goroutines).
 		op.savedInternal = atomic.SwapUintptr(&op.ov.Internal, wsa.WSS_OPERATION_IN_PROGRESS)
 		op.savedHigh = atomic.SwapUintptr(&op.ov.InternalHigh, 0)
 	}
+	return nil
+}
+
+// inUse reports an operation on o's list, not yet completing, that uses ov.
+func (o *Queues) inUse(ov *wsa.Overlapped) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for x := o.owned; x != nil; x = x.next {
+		if x.ov == ov && x.state.Load() == opPending {
+			return true
+		}
+	}
+	return false
+}
+
+// link puts op, about to be queued (the queue's lock held), on its owner's
+// list of pending operations, where CancelIo, GetOverlappedResult, Abort
+// and register find it; it is a no-op for an op linked already. It reports
+// false, linking nothing, when the owner was aborted meanwhile (the caller
+// then aborts op instead of queuing it).
+func (op *Op) link() bool {
+	if op.linked {
+		return true
+	}
+	o := op.owner
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed.Load() {
+		return false
+	}
 	op.prev, op.next, op.linked = nil, o.owned, true
 	if o.owned != nil {
 		o.owned.prev = op
 	}
 	o.owned = op
-	return nil
+	o.nlinked.Add(1)
+	return true
 }
 
 // unregisterLocked removes op from its owner's list; owner.mu is held.
@@ -477,6 +531,7 @@ func (op *Op) unregisterLocked() {
 		op.next.prev = op.prev
 	}
 	op.prev, op.next, op.linked = nil, nil, false
+	o.nlinked.Add(-1)
 }
 
 // Deliver completes op at once with its result (an overlapped ioctl, which
@@ -515,6 +570,15 @@ func (op *Op) notStarted(err error, n, flags uint32) {
 func (op *Op) finishUp(err error) {
 	if op.Finish != nil {
 		op.Finish(err)
+	}
+	if !op.linked {
+		// Never queued: nobody else can find op, so nobody else makes or
+		// waits on op.done but a blocking call's own caller.
+		op.state.Store(opDone)
+		if op.done != nil {
+			close(op.done)
+		}
+		return
 	}
 	o := op.owner
 	o.mu.Lock()
@@ -569,8 +633,9 @@ func CancelOp(op *Op) bool {
 		qs.pending.Add(-1)
 		op.q.Store(nil)
 		op.abort()
+		next := i == 0 && len(q.ops) > 0 // read under q.mu
 		q.mu.Unlock()
-		if i == 0 && len(q.ops) > 0 {
+		if next {
 			qs.kick() // the next one may be ready
 		}
 		return true
@@ -590,7 +655,7 @@ func (op *Op) abort() {
 // socket is closed and before its handle is released.
 func (o *Queues) Abort() {
 	o.mu.Lock()
-	o.closed = true
+	o.closed.Store(true)
 	var owned []*Op
 	for op := o.owned; op != nil; op = op.next {
 		owned = append(owned, op)

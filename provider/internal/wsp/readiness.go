@@ -47,48 +47,84 @@ const EventAll = EventIn | EventOut | EventErr | EventHUp | EventRdHUp | EventPr
 // evaluate and record. An idle socket therefore costs nothing but its
 // memory, registered or not.
 //
-// A Readiness is safe for concurrent use. Its zero value is not usable;
-// call Init.
+// A Readiness is safe for concurrent use. Its zero value is ready; it
+// must not be copied after first use.
 type Readiness struct {
-	mu       sync.Mutex
-	ch       chan struct{} // closed at the next event; nil until someone waits
-	closedCh chan struct{} // closed by Close
-	closed   atomic.Bool   // set by Close, under mu; read without it
-	// observers are called on every event (see AddObserver); the slice is
-	// replaced, never modified in place, so Notify can iterate a copy.
-	observers []*observer
+	mu     sync.Mutex
+	ch     chan struct{} // closed at the next event (or by Close); nil until someone waits
+	closed atomic.Bool   // set by Close, under mu; read without it
+	// observers are called on every event (see Observe), in the order they
+	// were added. The slice is modified in place under mu (Notify calls a
+	// copy); it starts on inline, so that a socket's first observers cost
+	// no allocation, and lastID numbers them.
+	observers []observer
+	inline    [2]observer
+	lastID    ObserverID
+	// ovq is the socket's overlapped queues once they are in use
+	// (Queues.start): told of every event after the observers, as one
+	// more observer that costs no allocation.
+	ovq atomic.Pointer[Queues]
 	// Events is the socket's WSAEventSelect/WSAAsyncSelect registration
 	// and record; Close cancels it.
 	Events EventState
 }
 
-// observer is a function called on every event (see AddObserver).
-type observer struct{ fn func(Event) }
+// ObserverID identifies an observer installed by Observe, for Unobserve.
+// It is never 0.
+type ObserverID uint64
 
-// Init prepares r; it must be called once, before any other method.
-func (r *Readiness) Init() { r.closedCh = make(chan struct{}) }
+// observer is a function called on every event (see Observe).
+type observer struct {
+	id ObserverID
+	fn func(Event)
+}
 
-// AddObserver installs fn, called with the event mask on every event after
-// the waiters are woken, until the returned function removes it; Close
-// calls it once more with mask 0, so that select and WSAPoll see a socket
-// closed while they wait. fn runs in the transport's notification context:
-// it must not block and must not call into the transport or take the
-// socket's locks; it may record the event and start work elsewhere.
-func (r *Readiness) AddObserver(fn func(Event)) (remove func()) {
-	o := &observer{fn}
+// closedChan is the channel Changed returns once the Readiness is closed.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// Observe installs fn, called with the event mask on every event after
+// the waiters are woken, until Unobserve removes it; Close calls it once
+// more with mask 0, so that select and WSAPoll see a socket closed while
+// they wait. fn runs in the transport's notification context: it must not
+// block and must not call into the transport or take the socket's locks;
+// it may record the event and start work elsewhere. An event already being
+// delivered when fn is removed may still call it once. Installing and
+// removing allocate nothing while the socket has at most two observers.
+func (r *Readiness) Observe(fn func(Event)) ObserverID {
 	r.mu.Lock()
-	r.observers = append(r.observers, o)
-	r.mu.Unlock()
-	return func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		for i, x := range r.observers {
-			if x == o {
-				r.observers = append(r.observers[:i:i], r.observers[i+1:]...)
-				return
-			}
+	defer r.mu.Unlock()
+	if r.observers == nil {
+		r.observers = r.inline[:0]
+	}
+	r.lastID++
+	r.observers = append(r.observers, observer{r.lastID, fn})
+	return r.lastID
+}
+
+// Unobserve removes the observer id (a no-op if it is gone already).
+func (r *Readiness) Unobserve(id ObserverID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, o := range r.observers {
+		if o.id == id {
+			n := copy(r.observers[i:], r.observers[i+1:])
+			r.observers[i+n] = observer{} // drop the reference to fn
+			r.observers = r.observers[:i+n]
+			return
 		}
 	}
+}
+
+// AddObserver is Observe returning the function that removes fn (for
+// callers that keep a remover rather than an ObserverID; the function
+// costs an allocation).
+func (r *Readiness) AddObserver(fn func(Event)) (remove func()) {
+	id := r.Observe(fn)
+	return func() { r.Unobserve(id) }
 }
 
 // Observers returns the number of observers (for tests).
@@ -98,27 +134,41 @@ func (r *Readiness) Observers() int {
 	return len(r.observers)
 }
 
+// takeObservers returns the observers' functions in buf (or a larger
+// slice); r.mu is held.
+func (r *Readiness) takeObservers(buf []func(Event)) []func(Event) {
+	for _, o := range r.observers {
+		buf = append(buf, o.fn)
+	}
+	return buf
+}
+
 // Notify wakes every waiter and calls the observers with mask.
 func (r *Readiness) Notify(mask Event) {
+	var buf [4]func(Event)
 	r.mu.Lock()
 	if r.ch != nil {
 		close(r.ch)
 		r.ch = nil
 	}
-	obs := r.observers
+	obs := r.takeObservers(buf[:0])
 	r.mu.Unlock()
-	for _, o := range obs {
-		o.fn(mask)
+	for _, fn := range obs {
+		fn(mask)
+	}
+	if o := r.ovq.Load(); o != nil {
+		o.event()
 	}
 }
 
-// Changed returns a channel closed at the next event (or at once if r is
-// closed). Take it before checking the condition waited for.
+// Changed returns a channel closed at the next event or by Close (or
+// closed already if r is closed). Take it before checking the condition
+// waited for.
 func (r *Readiness) Changed() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed.Load() {
-		return r.closedCh
+		return closedChan
 	}
 	if r.ch == nil {
 		r.ch = make(chan struct{})
@@ -126,29 +176,29 @@ func (r *Readiness) Changed() <-chan struct{} {
 	return r.ch
 }
 
-// Done returns a channel closed by Close.
-func (r *Readiness) Done() <-chan struct{} { return r.closedCh }
-
 // Close marks the socket closed: every current and later wait ends with
 // WSAEINTR, the WSAEventSelect/WSAAsyncSelect registration is cancelled and
 // the observers are called with mask 0. It is idempotent.
 func (r *Readiness) Close() {
+	var buf [4]func(Event)
 	r.mu.Lock()
 	if r.closed.Load() {
 		r.mu.Unlock()
 		return
 	}
 	r.closed.Store(true)
-	close(r.closedCh)
 	if r.ch != nil {
 		close(r.ch)
 		r.ch = nil
 	}
-	obs := r.observers
+	obs := r.takeObservers(buf[:0])
 	r.mu.Unlock()
 	r.Events.cancel()
-	for _, o := range obs {
-		o.fn(0)
+	for _, fn := range obs {
+		fn(0)
+	}
+	if o := r.ovq.Load(); o != nil {
+		o.event()
 	}
 }
 
@@ -169,8 +219,8 @@ func (w *waitCtx) stop() {
 	}
 }
 
-// wait blocks until ch is closed (an event: nil), the timeout passes
-// (WSAETIMEDOUT) or the socket is closed (WSAEINTR).
+// wait blocks until ch, taken from Changed, is closed (an event: nil; Close:
+// WSAEINTR) or the timeout passes (WSAETIMEDOUT).
 func (w *waitCtx) wait(ch <-chan struct{}) error {
 	var expired <-chan time.Time
 	if w.timeout > 0 {
@@ -185,8 +235,6 @@ func (w *waitCtx) wait(ch <-chan struct{}) error {
 			return wsa.WSAEINTR
 		}
 		return nil
-	case <-w.r.closedCh:
-		return wsa.WSAEINTR
 	case <-expired:
 		return wsa.WSAETIMEDOUT
 	}

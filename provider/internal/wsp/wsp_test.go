@@ -1,6 +1,7 @@
 package wsp
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -99,7 +100,6 @@ func TestBacklog(t *testing.T) {
 // its time-out and with WSAEINTR when the socket closes.
 func TestReadinessBlock(t *testing.T) {
 	var r Readiness
-	r.Init()
 	done := make(chan error, 1)
 	go func() {
 		done <- r.Block(false, 0, func() error { return wsa.WSAEWOULDBLOCK })
@@ -121,5 +121,45 @@ func TestReadinessBlock(t *testing.T) {
 	}
 	if err := r.Block(false, 0, func() error { return nil }); err != wsa.WSAEINTR {
 		t.Errorf("Block on a closed core: %v", err)
+	}
+}
+
+// TestObserve: observers are called in the order they were added, with the
+// event's mask and with 0 at Close; Unobserve removes one (any position,
+// past the inline storage too), a second Unobserve is a no-op; installing
+// and removing the first two allocate nothing.
+func TestObserve(t *testing.T) {
+	var r Readiness
+	var calls []string
+	add := func(name string) ObserverID {
+		return r.Observe(func(m Event) { calls = append(calls, fmt.Sprint(name, m)) })
+	}
+	a, b, c := add("a"), add("b"), add("c")
+	r.Notify(EventIn)
+	r.Unobserve(b)
+	r.Unobserve(b)
+	r.Notify(EventOut)
+	r.Unobserve(a)
+	d := add("d")
+	r.Close()
+	want := []string{"a1", "b1", "c1", "a2", "c2", "c0", "d0"}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Fatalf("calls %v, want %v", calls, want)
+	}
+	r.Unobserve(c)
+	r.Unobserve(d)
+	if n := r.Observers(); n != 0 {
+		t.Fatalf("%d observers left", n)
+	}
+
+	var q Readiness
+	fn := func(Event) {}
+	if n := testing.AllocsPerRun(100, func() {
+		x, y := q.Observe(fn), q.Observe(fn)
+		q.Notify(EventIn)
+		q.Unobserve(x)
+		q.Unobserve(y)
+	}); n != 0 {
+		t.Fatalf("Observe/Notify/Unobserve: %v allocations", n)
 	}
 }
