@@ -188,7 +188,7 @@ func (ss *session) WSPSocket(af, typ, protocol int32, info *wsa.ProtocolInfo, g 
 // register attaches fd to s, makes the handle and records the socket.
 func (ss *session) register(up provider.UpcallTable, s *socket, fd int) (wsa.Socket, error) {
 	s.fd = fd
-	s.rd.AddObserver(s.observe)
+	s.rd.Observe(s.observe) // for the socket's life: never removed
 	id, err := ss.poll.add(fd, &s.rd)
 	if err != nil {
 		s.rd.Close()
