@@ -78,25 +78,44 @@ func TestIdle(t *testing.T) {
 			t.Fatalf("connected socket at registration: %#x", r.NetworkEvents)
 		}
 	}
-	for _, h := range socks {
-		_, _ = pt.WSPEnumNetworkEvents(h, evh)
+	// The sockets share the kernel's loopback with every other process:
+	// another test binary (go test runs packages in parallel) may connect
+	// or send to one of these thousands of ports. Such an event is real,
+	// and recorded on that socket; a window that saw one is measured again.
+	external := func() bool {
+		found := false
+		for _, h := range socks[:n] { // not c and s: nothing of ours talks to the rest
+			if r, err := pt.WSPEnumNetworkEvents(h, evh); err == nil && r.NetworkEvents != 0 {
+				found = true
+			}
+		}
+		return found
 	}
-
-	runs, events, cpu0, wall := wsp.WorkerRuns.Load(), pollerEvents.Load(), cpuTime(), time.Now()
-	time.Sleep(time.Second)
-	busy, elapsed := cpuTime()-cpu0, time.Since(wall)
-	t.Logf("%d sockets idle: %v CPU in %v", len(socks)+5, busy, elapsed)
-	if r := wsp.WorkerRuns.Load() - runs; r != 0 {
-		t.Errorf("%d evaluations while idle", r)
-	}
-	if e := pollerEvents.Load() - events; e != 0 {
-		t.Errorf("%d epoll events while idle", e)
-	}
-	if busy > elapsed/10 {
-		t.Errorf("idle process used %v CPU in %v", busy, elapsed)
-	}
-	if ev.Signaled() {
-		t.Fatal("event signalled while idle")
+	external()
+	for attempt := 1; ; attempt++ {
+		ev.Reset() // the enumerations above reset it too; and after a retry
+		runs, events, cpu0, wall := wsp.WorkerRuns.Load(), pollerEvents.Load(), cpuTime(), time.Now()
+		time.Sleep(time.Second)
+		busy, elapsed := cpuTime()-cpu0, time.Since(wall)
+		t.Logf("%d sockets idle: %v CPU in %v", len(socks)+5, busy, elapsed)
+		r, e, signalled := wsp.WorkerRuns.Load()-runs, pollerEvents.Load()-events, ev.Signaled()
+		if (r != 0 || e != 0 || signalled) && attempt < 3 && external() {
+			t.Logf("traffic from another process reached an idle socket; measuring again")
+			continue
+		}
+		if r != 0 {
+			t.Errorf("%d evaluations while idle", r)
+		}
+		if e != 0 {
+			t.Errorf("%d epoll events while idle", e)
+		}
+		if busy > elapsed/10 {
+			t.Errorf("idle process used %v CPU in %v", busy, elapsed)
+		}
+		if signalled {
+			t.Fatal("event signalled while idle")
+		}
+		break
 	}
 
 	// One event, one record.

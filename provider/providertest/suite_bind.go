@@ -205,11 +205,31 @@ var _ = addGroup("V6Only",
 			e.t.Skip("no IPv4 addresses")
 		}
 		for _, v6only := range []int32{0, 1} {
-			l := e.sock(e.srv, wsa.SOCK_STREAM)
-			e.mustSetInt(e.srv, l, wsa.IPPROTO_IPV6, wsa.IPV6_V6ONLY, v6only)
-			e.bind(e.srv, l, netip.IPv6Unspecified(), 0)
+			var l wsa.Socket
+			var port int
+			for try := 0; ; try++ {
+				l = e.sock(e.srv, wsa.SOCK_STREAM)
+				e.mustSetInt(e.srv, l, wsa.IPPROTO_IPV6, wsa.IPV6_V6ONLY, v6only)
+				e.bind(e.srv, l, netip.IPv6Unspecified(), 0)
+				port = e.port(e.srv, l)
+				if v6only == 0 {
+					break
+				}
+				// Hold the IPv4 side of the port with a bound socket that
+				// does not listen (allowed beside an IPV6_V6ONLY bind), so
+				// that on a shared kernel loopback no other process can be
+				// listening there while the connect is refused. Another
+				// process may hold it already: then take another port.
+				hold := e.sockOf(e.srv, wsa.AF_INET, wsa.SOCK_STREAM)
+				err := e.srv.Procs.WSPBind(hold, sa(netip.IPv4Unspecified(), port))
+				if err == nil {
+					break
+				}
+				if err != wsa.WSAEADDRINUSE || try == 20 {
+					e.check(err, nil, "IPv4 bind beside an IPV6_V6ONLY bind")
+				}
+			}
 			e.check(e.srv.Procs.WSPListen(l, 5), nil, "listen")
-			port := e.port(e.srv, l)
 			c := e.sockOf(e.cli, wsa.AF_INET, wsa.SOCK_STREAM)
 			err := e.connect(e.cli, c, sa(e.srv.Addr4, port))
 			if v6only == 1 {
