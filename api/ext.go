@@ -29,31 +29,62 @@ import (
 // for guid.
 func extension[F any](inst *instance, so *socketObj, p *loadedProvider, guid wsa.GUID) (F, error) {
 	var zero F
-	so.extMu.Lock()
-	fn, ok := so.ext[guid]
-	so.extMu.Unlock()
+	fn, ok := so.cachedExt(guid)
 	if !ok {
-		var in [wsa.SizeofGUID]byte
-		_ = guid.Marshal(in[:])
-		var out [8]byte
-		if _, err := p.procs.WSPIoctl(so.handle(), wsa.SIO_GET_EXTENSION_FUNCTION_POINTER, in[:], out[:], nil, nil, &inst.tid); err != nil {
+		// In and out buffers in one array: one allocation (they escape
+		// into the provider).
+		var b [wsa.SizeofGUID + 8]byte
+		in, out := b[:wsa.SizeofGUID], b[wsa.SizeofGUID:]
+		_ = guid.Marshal(in)
+		if _, err := p.procs.WSPIoctl(so.handle(), wsa.SIO_GET_EXTENSION_FUNCTION_POINTER, in, out, nil, nil, &inst.tid); err != nil {
 			return zero, providerErr(err)
 		}
-		if fn, ok = provider.ExtensionFunction(uintptr(binary.LittleEndian.Uint64(out[:]))); !ok {
+		if fn, ok = provider.ExtensionFunction(uintptr(binary.LittleEndian.Uint64(out))); !ok {
 			return zero, wsa.WSASYSCALLFAILURE
 		}
-		so.extMu.Lock()
-		if so.ext == nil {
-			so.ext = make(map[wsa.GUID]any)
-		}
-		so.ext[guid] = fn
-		so.extMu.Unlock()
+		so.cacheExt(guid, fn)
 	}
 	f, ok := fn.(F)
 	if !ok || isNil(f) {
 		return zero, wsa.WSASYSCALLFAILURE
 	}
 	return f, nil
+}
+
+// cachedExt returns the extension function looked up on so for guid.
+func (so *socketObj) cachedExt(guid wsa.GUID) (any, bool) {
+	so.extMu.Lock()
+	defer so.extMu.Unlock()
+	for _, e := range so.ext[:so.extN] {
+		if e.guid == guid {
+			return e.fn, true
+		}
+	}
+	fn, ok := so.extMore[guid]
+	return fn, ok
+}
+
+// cacheExt records fn as so's extension function for guid: in the socket
+// object for the first ones (a socket rarely uses more than one or two),
+// in a map beyond.
+func (so *socketObj) cacheExt(guid wsa.GUID, fn any) {
+	so.extMu.Lock()
+	defer so.extMu.Unlock()
+	for i := range so.ext[:so.extN] {
+		if so.ext[i].guid == guid {
+			so.ext[i].fn = fn
+			return
+		}
+	}
+	if _, ok := so.extMore[guid]; !ok && so.extN < len(so.ext) {
+		so.ext[so.extN] = extEntry{guid, fn}
+		so.extN++
+		return
+	}
+	if so.extMore == nil {
+		so.extMore = make(map[wsa.GUID]any)
+	}
+	so.extMore[guid] = fn
 }
 
 // AcceptEx is AcceptEx (spec §5.10): it accepts a connection on listen into

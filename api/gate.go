@@ -1,6 +1,9 @@
 package api
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // gateClosed is the high bit of refGate.n; the low bits count users.
 const gateClosed = int64(1) << 62
@@ -11,21 +14,39 @@ const gateClosed = int64(1) << 62
 // object's own word: no lock, no shared counter on the hot path.
 type refGate struct {
 	n    atomic.Int64
-	done chan struct{} // closed once: closed and no user left
-	idle func()        // if set, called once right after done is closed
+	idle gateIdler // if set, told once right after the last user has left
+
+	// done is made by the first shut that has users to wait for (most
+	// gates are never waited on: no channel for them) and closed by
+	// finish; finished records that finish ran. Both under mu.
+	mu       sync.Mutex
+	done     chan struct{}
+	finished bool
 }
 
-func (g *refGate) init(idle func()) {
-	g.done = make(chan struct{})
-	g.idle = idle
-}
+// gateIdler is told when its gate is closed and has no user left.
+type gateIdler interface{ gateIdle() }
+
+func (g *refGate) init(idle gateIdler) { g.idle = idle }
 
 func (g *refGate) finish() {
-	close(g.done)
+	g.mu.Lock()
+	g.finished = true
+	if g.done != nil {
+		close(g.done)
+	}
+	g.mu.Unlock()
 	if g.idle != nil {
-		g.idle()
+		g.idle.gateIdle()
 	}
 }
+
+// closedChan is the channel shut returns for a gate already finished.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // enter registers a user; false once the gate is closed.
 func (g *refGate) enter() bool {
@@ -50,11 +71,25 @@ func (g *refGate) leave() {
 	}
 }
 
+// close closes the gate: further enters fail, and the last user's leave
+// finishes it. It may be called more than once.
+func (g *refGate) close() {
+	if old := g.n.Or(gateClosed); old == 0 {
+		g.finish()
+	}
+}
+
 // shut closes the gate (further enters fail) and returns a channel closed
 // when the last user has left. It may be called more than once.
 func (g *refGate) shut() <-chan struct{} {
-	if old := g.n.Or(gateClosed); old == 0 {
-		g.finish()
+	g.close()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.finished {
+		return closedChan
+	}
+	if g.done == nil {
+		g.done = make(chan struct{})
 	}
 	return g.done
 }

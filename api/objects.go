@@ -16,6 +16,7 @@ type socketObj struct {
 	ent       handleEntry
 	catalogID atomic.Uint32 // the entry the handle was made or last claimed for
 	context   any           // the provider's context (WPUCreateSocketHandle)
+	inst      *instance     // the instance whose set (socks) holds it
 
 	// prov is the provider calls on this handle go to: the one whose
 	// WSPSocket/WSPAccept/WSPJoinLeaf gave the handle to the api. Until then
@@ -43,8 +44,18 @@ type socketObj struct {
 	// completion unless FILE_SKIP_SET_EVENT_ON_HANDLE. Made on first use.
 	ioEv atomic.Pointer[winobj.Event]
 
-	extMu sync.Mutex
-	ext   map[wsa.GUID]any // extension functions looked up on this socket
+	// The extension functions looked up on this socket (cachedExt): the
+	// first extN in ext, any more in extMore.
+	extMu   sync.Mutex
+	ext     [2]extEntry
+	extN    int
+	extMore map[wsa.GUID]any
+}
+
+// extEntry is an extension function cached on a socket.
+type extEntry struct {
+	guid wsa.GUID
+	fn   any
 }
 
 // portAssoc is a handle's completion-port association.

@@ -289,25 +289,29 @@ func (inst *instance) reap(so *socketObj) {
 	inst.forget(so)
 }
 
-// forget shuts a closed socket's gate (calls in progress finish, new ones
+// gateIdle drops a socket whose gate is closed and drained from the
+// instance's set.
+func (so *socketObj) gateIdle() {
+	so.inst.smu.Lock()
+	delete(so.inst.socks, so)
+	so.inst.smu.Unlock()
+}
+
+// forget closes a closed socket's gate (calls in progress finish, new ones
 // fail with WSAENOTSOCK), then frees its handle if the table still holds it.
 // In that order, no call can enter the old socket once its value is free for
 // a new one.
 func (inst *instance) forget(so *socketObj) {
-	so.gate.shut()
+	so.gate.close()
 	inst.table.remove(&so.ent)
 }
 
 // newSocketObj makes and registers the object of a new socket handle.
 func (inst *instance) newSocketObj(catalogID uint32, ctx any) (*socketObj, error) {
-	so := &socketObj{context: ctx}
+	so := &socketObj{context: ctx, inst: inst}
 	so.catalogID.Store(catalogID)
 	so.ent = handleEntry{kind: kindSocket, sock: so}
-	so.gate.init(func() {
-		inst.smu.Lock()
-		delete(inst.socks, so)
-		inst.smu.Unlock()
-	})
+	so.gate.init(so)
 	inst.smu.Lock()
 	inst.socks[so] = struct{}{}
 	inst.smu.Unlock()

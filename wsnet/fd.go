@@ -26,12 +26,16 @@ type netFD struct {
 
 	// refs counts the calls in progress plus one for the open socket;
 	// refClosed is set by Close. The call that drops the count to exactly
-	// refClosed closes the socket (destroy) and closes destroyed.
+	// refClosed closes the socket (destroy) and marks destroyed done.
 	refs      atomic.Int64
-	destroyed chan struct{}
-	closeErr  error // destroy's result, read after destroyed is closed
+	destroyed sync.WaitGroup // one count, done by destroy
+	closeErr  error          // destroy's result, read after destroyed is done
 
 	r, w ioDir
+
+	// conn is the Conn of a connected stream socket (newConn), allocated
+	// with it.
+	conn Conn
 }
 
 const refClosed = int64(1) << 62
@@ -47,19 +51,30 @@ type ioDir struct {
 	ev       wsa.Handle
 	deadline atomic.Int64 // monotonic nanoseconds since clockBase; 0: none
 	op       *ioOp        // the operation reused by every call; under mu
+	first    ioOp         // op's storage until one is abandoned
 }
 
 // nextOp returns the direction's operation, cleared, for the next call; the
 // caller holds d.mu. One OVERLAPPED serves every operation of the
 // direction, reissued once the previous completion has been seen, as a
 // Windows program does (and Go's poller, which keeps one per direction).
+// It lives in the ioDir (first) unless an operation was abandoned
+// (abandonOp).
 func (d *ioDir) nextOp() *ioOp {
 	if d.op == nil {
-		d.op = new(ioOp)
+		d.op = &d.first
 	} else {
 		*d.op = ioOp{}
 	}
 	return d.op
+}
+
+// abandonOp gives up op, which may still be written by its completion:
+// the direction's later calls use a fresh operation. The caller holds d.mu.
+func (d *ioDir) abandonOp(op *ioOp) {
+	if d.op == op {
+		d.op = new(ioOp)
+	}
 }
 
 // clockBase is the origin of the stored deadlines: t.Sub(clockBase) uses the
@@ -71,8 +86,9 @@ func monoNow() int64 { return int64(time.Since(clockBase)) }
 
 // newFD wraps socket h, making the two event objects. On failure h is closed.
 func newFD(s *api.Session, h wsa.Socket, family, sotype int32, network string) (*netFD, error) {
-	fd := &netFD{s: s, h: h, family: family, sotype: sotype, net: network, destroyed: make(chan struct{})}
+	fd := &netFD{s: s, h: h, family: family, sotype: sotype, net: network}
 	fd.refs.Store(1)
+	fd.destroyed.Add(1)
 	var err error
 	if fd.r.ev, err = s.WSACreateEvent(); err != nil {
 		_ = s.Closesocket(h)
@@ -124,7 +140,7 @@ func (fd *netFD) Close() error {
 	_ = fd.s.WSASetEvent(fd.w.ev)
 	_ = fd.s.CancelIoEx(fd.h, nil) // ERROR_NOT_FOUND when nothing is pending
 	fd.decref()                    // the open socket's reference
-	<-fd.destroyed
+	fd.destroyed.Wait()
 	return fd.closeErr
 }
 
@@ -136,7 +152,7 @@ func (fd *netFD) destroy() {
 	}
 	_ = fd.s.WSACloseEvent(fd.r.ev)
 	_ = fd.s.WSACloseEvent(fd.w.ev)
-	close(fd.destroyed)
+	fd.destroyed.Done()
 }
 
 // setDeadline sets the deadline of the directions given and wakes their
@@ -255,9 +271,7 @@ func (fd *netFD) execIO(d *ioDir, op *ioOp, submit submitFunc, stop func() error
 			// The event is gone: WSACleanup ended the Session (which
 			// aborted the operation) or the handle table failed.
 			if !wsa.HasOverlappedIoCompleted(&op.ov) {
-				if d.op == op {
-					d.op = nil // it may still be written: never reused
-				}
+				d.abandonOp(op) // it may still be written: never reused
 				return 0, werr
 			}
 			break

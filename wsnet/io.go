@@ -191,7 +191,10 @@ func (fd *netFD) accept() (*netFD, error) {
 	if fd.family == wsa.AF_INET6 {
 		addrLen = wsa.SizeofSockaddrInet6 + 16
 	}
-	buf := make([]byte, 2*addrLen)
+	// The address blocks, then the listening handle for
+	// SO_UPDATE_ACCEPT_CONTEXT: one allocation.
+	buf := make([]byte, 2*addrLen+8)
+	lh := buf[2*addrLen:]
 	var a *netFD
 	for {
 		var err error
@@ -211,9 +214,8 @@ func (fd *netFD) accept() (*netFD, error) {
 		// The client reset the connection before it was accepted: take
 		// the next one, as Go does (ERROR_NETNAME_DELETED on Windows).
 	}
-	var lh [8]byte
-	binary.LittleEndian.PutUint64(lh[:], uint64(fd.h))
-	if err := fd.s.Setsockopt(a.h, wsa.SOL_SOCKET, wsa.SO_UPDATE_ACCEPT_CONTEXT, lh[:]); err != nil {
+	binary.LittleEndian.PutUint64(lh, uint64(fd.h))
+	if err := fd.s.Setsockopt(a.h, wsa.SOL_SOCKET, wsa.SO_UPDATE_ACCEPT_CONTEXT, lh); err != nil {
 		_ = a.Close()
 		return nil, os.NewSyscallError("setsockopt", err)
 	}
@@ -295,15 +297,17 @@ func (canceledError) Temporary() bool   { return false }
 
 func (fd *netFD) bind(sa wsa.Sockaddr) error { return sysErr("bind", fd.s.Bind(fd.h, sa)) }
 
-// names fills laddr (and raddr when connected) from getsockname and
-// getpeername.
-func (fd *netFD) names(peer bool) {
+// names fills laddr from getsockname.
+func (fd *netFD) names() {
 	if sa, err := fd.s.Getsockname(fd.h); err == nil {
 		fd.laddr = netAddr(fd.sotype, sa)
 	}
-	if peer {
-		if sa, err := fd.s.Getpeername(fd.h); err == nil {
-			fd.raddr = netAddr(fd.sotype, sa)
-		}
-	}
+}
+
+// connected fills laddr from getsockname and sets raddr to the address the
+// socket was connected to (what getpeername would return: the socket's
+// family is the address's, so no mapping happens).
+func (fd *netFD) connected(raddr net.Addr) {
+	fd.names()
+	fd.raddr = raddr
 }

@@ -22,7 +22,9 @@ var _ net.Conn = (*Conn)(nil)
 func newConn(fd *netFD) *Conn {
 	// Go's net turns Nagle's algorithm off on every TCP connection.
 	_ = fd.setsockoptInt(wsa.IPPROTO_TCP, wsa.TCP_NODELAY, 1)
-	return &Conn{fd: fd}
+	c := &fd.conn
+	c.fd = fd
+	return c
 }
 
 // Read reads up to len(b) bytes with an overlapped WSARecv. A graceful close
@@ -184,7 +186,7 @@ func ListenTCP(s *api.Session, network, address string) (*Listener, error) {
 		_ = fd.Close()
 		return fail(sysErr("listen", err))
 	}
-	fd.names(false)
+	fd.names()
 	return &Listener{fd: fd}, nil
 }
 
@@ -274,10 +276,9 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	if err != nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Source: d.LocalAddr, Err: err}
 	}
-	raddr := netAddr(n.sotype, sockaddr(wsa.AF_INET6, ap))
-	if ap.Addr().Is4() {
-		raddr = netAddr(n.sotype, sockaddr(wsa.AF_INET, ap))
-	}
+	af, _ := family(n, ap, false)
+	rsa := sockaddr(af, ap)
+	raddr := netAddr(n.sotype, rsa)
 	fail := func(err error) (net.Conn, error) {
 		return nil, &net.OpError{Op: "dial", Net: network, Source: d.LocalAddr, Addr: raddr, Err: err}
 	}
@@ -294,7 +295,6 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 		ctx, cancel = context.WithDeadline(ctx, d.Deadline)
 		defer cancel()
 	}
-	af, _ := family(n, ap, false)
 	var lip netip.Addr
 	var lport uint16
 	if d.LocalAddr != nil {
@@ -325,20 +325,19 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 		_ = fd.Close()
 		return fail(err)
 	}
-	rsa := sockaddr(af, ap)
 	if n.sotype == wsa.SOCK_DGRAM {
 		if err := fd.s.Connect(fd.h, rsa); err != nil {
 			_ = fd.Close()
 			return fail(sysErr("connect", err))
 		}
-		fd.names(true)
+		fd.connected(raddr)
 		return &PacketConn{fd: fd}, nil
 	}
 	if err := fd.connect(ctx, rsa); err != nil {
 		_ = fd.Close()
 		return fail(err)
 	}
-	fd.names(true)
+	fd.connected(raddr)
 	c := newConn(fd)
 	if d.KeepAlive > 0 {
 		_ = c.SetKeepAlive(true)

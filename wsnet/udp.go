@@ -61,7 +61,7 @@ func ListenUDP(s *api.Session, network, address string) (*PacketConn, error) {
 		_ = fd.Close()
 		return nil, &net.OpError{Op: "listen", Net: network, Addr: laddr, Err: err}
 	}
-	fd.names(false)
+	fd.names()
 	return &PacketConn{fd: fd}, nil
 }
 
